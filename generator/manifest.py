@@ -1,0 +1,300 @@
+"""The template model: one `tapml.yaml` per template is the single source of truth.
+
+From it come the cookiecutter files (`build.py`), the TAP accelerator (`accelerator/`), the CLI prompts,
+answer validation and the test matrix. A manifest looks like this::
+
+    name: cnn-trainer
+    display_name: CNN trainer
+    description: Train a Keras CNN and register it in MLflow.
+    tags: [python, tensorflow, mlflow]
+    options:
+      project_name: {type: string, label: Project name, default: digits-cnn,
+                     pattern: '^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$', required: true}
+      data_source:  {type: choice, label: Training data, default: digits,
+                     choices: [{value: digits, text: Bundled digits}, {value: postgres, text: PostgreSQL}]}
+      db_table:     {type: string, default: images, pattern: '^[a-z_][a-z0-9_]*$',
+                     depends_on: {name: data_source, value: postgres}}
+    derived:
+      package_name: {from: project_name, transforms: [{replace: ['-', '_']}]}
+    files:
+      - {path: 'src/{{cookiecutter.package_name}}/postgres.py', when: "data_source == 'postgres'"}
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import AnswersError, ManifestError, UnknownTemplate
+from .expressions import Condition, Transform
+
+MANIFEST_NAME = "tapml.yaml"
+PROJECT_DIR = "{{cookiecutter.project_name}}"
+PROJECT_NAME_OPTION = "project_name"
+_OPTION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0"}
+
+OptionType = Literal["string", "boolean", "choice", "integer"]
+OptionValue = str | bool | int
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(_Strict):
+    value: str
+    text: str
+
+
+class DependsOn(_Strict):
+    """Ask this option only when option `name` has `value` (or is true, when `value` is omitted)."""
+
+    name: str
+    value: str | bool = True
+
+
+class Option(_Strict):
+    """A question of the template: typed, with its label and help for every channel."""
+
+    type: OptionType
+    label: str
+    help: str = ""
+    default: OptionValue
+    required: bool = False
+    pattern: str | None = None
+    choices: tuple[Choice, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    depends_on: DependsOn | None = None
+    secret: bool = False
+
+    @field_validator("pattern")
+    @classmethod
+    def _anchored(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            if not (pattern.startswith("^") and pattern.endswith("$")):
+                raise ValueError("pattern must be anchored with ^...$ (TAP matches substrings otherwise)")
+            re.compile(pattern)
+        return pattern
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Option:
+        expected = {"string": str, "boolean": bool, "choice": str, "integer": int}[self.type]
+        if type(self.default) is not expected:
+            raise ValueError(f"default {self.default!r} is not a {self.type}")
+        if self.type == "choice":
+            if not self.choices:
+                raise ValueError("a choice option needs choices")
+            if self.default not in self.choice_values:
+                raise ValueError(f"default {self.default!r} is not one of the choices")
+        elif self.choices:
+            raise ValueError("only choice options take choices")
+        if self.pattern and self.type != "string":
+            raise ValueError("only string options take a pattern")
+        if self.type == "string" and not self.pattern:
+            raise ValueError("a string option needs a pattern: every value lands in code and YAML")
+        if (self.min is not None or self.max is not None) and self.type != "integer":
+            raise ValueError("only integer options take min/max")
+        if self.type == "string" and self.pattern and not re.search(self.pattern, str(self.default)):
+            raise ValueError(f"default {self.default!r} does not match the pattern")
+        return self
+
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        return tuple(choice.value for choice in self.choices)
+
+    def coerce(self, raw: object) -> OptionValue:
+        """Turn a raw value (from --set, an answers file or a prompt) into this option's type.
+
+        Raises ValueError with a short reason that names what is accepted.
+        """
+        if self.type == "boolean":
+            return _to_bool(raw)
+        if self.type == "integer":
+            return self._to_int(raw)
+        if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+            raise ValueError(f"expected text, got {raw!r}")
+        value = str(raw)
+        if self.type == "choice" and value not in self.choice_values:
+            raise ValueError(f"{value!r} is not one of {', '.join(self.choice_values)}")
+        if self.pattern and not re.search(self.pattern, value):
+            raise ValueError(f"{value!r} does not match {self.pattern}")
+        return value
+
+    def _to_int(self, raw: object) -> int:
+        if isinstance(raw, bool):
+            raise ValueError(f"expected an integer, got {raw!r}")
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError(f"expected an integer, got {raw!r}") from None
+        if self.min is not None and value < self.min:
+            raise ValueError(f"{value} is below the minimum {self.min}")
+        if self.max is not None and value > self.max:
+            raise ValueError(f"{value} is above the maximum {self.max}")
+        return value
+
+
+def _to_bool(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+class Derived(_Strict):
+    """A value computed from an option, never asked (package names, slugs)."""
+
+    from_: str = Field(alias="from")
+    transforms: tuple[dict[str, tuple[str, ...] | None], ...] = ()
+
+    @cached_property
+    def steps(self) -> tuple[Transform, ...]:
+        steps = []
+        for item in self.transforms:
+            ((op, args),) = item.items()
+            if op not in ("replace", "lower", "upper"):
+                raise ValueError(f"unknown transform {op!r}")
+            steps.append(Transform(op, tuple(args or ())))  # type: ignore[arg-type]
+        return tuple(steps)
+
+    def compute(self, values: Mapping[str, OptionValue]) -> str:
+        value = str(values[self.from_])
+        for step in self.steps:
+            value = step.apply(value)
+        return value
+
+    def to_jinja(self) -> str:
+        return "{{ cookiecutter." + self.from_ + "".join(step.to_jinja() for step in self.steps) + " }}"
+
+
+class ConditionalFile(_Strict):
+    """Files (a glob relative to the project root, as written in the template) kept only when `when` holds."""
+
+    path: str
+    when: str
+
+    @cached_property
+    def condition(self) -> Condition:
+        return Condition.parse(self.when)
+
+
+class Template(_Strict):
+    """One template: metadata, typed options, derived values and conditional files."""
+
+    name: str
+    display_name: str
+    description: str
+    tags: tuple[str, ...]
+    options: dict[str, Option]
+    derived: dict[str, Derived] = {}
+    files: tuple[ConditionalFile, ...] = ()
+    copy_without_render: tuple[str, ...] = ()
+    directory: Path = Field(exclude=True)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Template:
+        names = list(self.options) + list(self.derived)
+        for name in names:
+            if not _OPTION_NAME.match(name):
+                raise ValueError(f"option name {name!r} must be snake_case")
+        project = self.options.get(PROJECT_NAME_OPTION)
+        if project is None or project.type != "string":
+            raise ValueError(f"every template needs a string option {PROJECT_NAME_OPTION!r}")
+        for name, option in self.options.items():
+            if option.depends_on and option.depends_on.name not in self.options:
+                raise ValueError(f"{name}.depends_on names unknown option {option.depends_on.name!r}")
+        for name, derived in self.derived.items():
+            if derived.from_ not in self.options:
+                raise ValueError(f"derived {name!r} comes from unknown option {derived.from_!r}")
+            _ = derived.steps
+        for rule in self.files:
+            unknown = rule.condition.names() - set(self.options)
+            if unknown:
+                raise ValueError(f"condition {rule.when!r} names unknown option(s) {sorted(unknown)}")
+        for tag in self.tags:
+            if not re.fullmatch(r"[a-z0-9+#]+(-[a-z0-9+#]+)*", tag):
+                raise ValueError(f"tag {tag!r} must be lower-case words joined by '-'")
+        return self
+
+    @property
+    def project_dir(self) -> Path:
+        return self.directory / PROJECT_DIR
+
+    def defaults(self) -> dict[str, OptionValue]:
+        return {name: option.default for name, option in self.options.items()}
+
+    def is_asked(self, name: str, values: Mapping[str, OptionValue]) -> bool:
+        """Whether option `name` applies, given the values of the options before it."""
+        depends = self.options[name].depends_on
+        return depends is None or values.get(depends.name) == depends.value
+
+    def resolve(self, given: Mapping[str, object]) -> dict[str, OptionValue]:
+        """Validate `given` over the defaults; report every unknown key and bad value in one error."""
+        problems = [
+            f"unknown option {key!r}" + (" (derived values are computed, not set)" if key in self.derived else "")
+            for key in given
+            if key not in self.options
+        ]
+        values = self.defaults()
+        for name, option in self.options.items():
+            if name not in given:
+                continue
+            try:
+                values[name] = option.coerce(given[name])
+            except ValueError as exc:
+                problems.append(f"{name}: {exc}")
+        if problems:
+            raise AnswersError(problems)
+        return values
+
+    def context(self, values: Mapping[str, OptionValue]) -> dict[str, OptionValue]:
+        """Option values plus derived values: everything a template file can refer to."""
+        return {**values, **{name: derived.compute(values) for name, derived in self.derived.items()}}
+
+
+def templates_root() -> Path:
+    """The `templates/` folder beside the `generator` package."""
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def template_names(root: Path | None = None) -> list[str]:
+    root = root or templates_root()
+    return sorted(path.parent.name for path in root.glob(f"*/{MANIFEST_NAME}"))
+
+
+def load_template(name: str, root: Path | None = None) -> Template:
+    """Load and check `templates/<name>/tapml.yaml`."""
+    root = root or templates_root()
+    manifest = root / name / MANIFEST_NAME
+    if not manifest.is_file():
+        known = ", ".join(template_names(root)) or "none"
+        raise UnknownTemplate(f"unknown template {name!r}", hint=f"known templates: {known}")
+    return parse_manifest(manifest)
+
+
+def parse_manifest(manifest: Path) -> Template:
+    try:
+        data: Any = yaml.safe_load(manifest.read_text(encoding="utf-8"))
+        return Template.model_validate({**data, "directory": manifest.parent})
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"not valid YAML: {exc}", path=manifest) from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, err['loc']))}: {err['msg']}" for err in exc.errors())
+        raise ManifestError(problems, path=manifest) from None
+
+
+def load_all(root: Path | None = None) -> list[Template]:
+    return [load_template(name, root) for name in template_names(root)]
