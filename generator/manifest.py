@@ -22,6 +22,7 @@ answer validation and the test matrix. A manifest looks like this::
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from functools import cached_property
@@ -266,8 +267,9 @@ class Template(_Strict):
 
 
 def templates_root() -> Path:
-    """The `templates/` folder beside the `generator` package."""
-    return Path(__file__).resolve().parent.parent / "templates"
+    """The templates folder: `$TAPML_TEMPLATES` when set, else `templates/` beside the `generator` package."""
+    override = os.environ.get("TAPML_TEMPLATES")
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "templates"
 
 
 def template_names(root: Path | None = None) -> list[str]:

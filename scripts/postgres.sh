@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Start the Debian PostgreSQL cluster and make sure the test role and database exist.
+# Prints the connection URL the tests read from TEST_DATABASE_URL. Idempotent; the password is
+# random per call, so no credential is ever committed.
+set -euo pipefail
+
+role=tapml
+database=tapml
+password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+
+if ! command -v pg_lsclusters >/dev/null; then
+  echo "error: PostgreSQL is not installed (apt-get install -y postgresql)" >&2
+  exit 1
+fi
+read -r version cluster port status _ < <(pg_lsclusters -h | head -n 1) || true
+if [ -z "${version:-}" ]; then
+  version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+  pg_createcluster "$version" main >/dev/null
+  read -r version cluster port status _ < <(pg_lsclusters -h | head -n 1)
+fi
+if [ "$status" != "online" ]; then
+  pg_ctlcluster "$version" "$cluster" start
+fi
+as_postgres() { runuser -u postgres -- "$@"; }
+if as_postgres psql -p "$port" -qtAc "SELECT 1 FROM pg_roles WHERE rolname='$role'" | grep -q 1; then
+  as_postgres psql -p "$port" -qc "ALTER ROLE $role LOGIN SUPERUSER PASSWORD '$password'"
+else
+  as_postgres psql -p "$port" -qc "CREATE ROLE $role LOGIN SUPERUSER PASSWORD '$password'"
+fi
+as_postgres psql -p "$port" -qtAc "SELECT 1 FROM pg_database WHERE datname='$database'" | grep -q 1 ||
+  as_postgres createdb -p "$port" -O "$role" "$database"
+echo "postgresql://$role:$password@127.0.0.1:$port/$database"

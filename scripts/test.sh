@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Run the whole test suite against real services: PostgreSQL is started here, MLflow servers and
+# Jupyter kernels by the tests themselves. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TEST_DATABASE_URL=$(scripts/postgres.sh)
+export TEST_DATABASE_URL
+.venv/bin/tapml build --check
+exec .venv/bin/python -m pytest "$@"

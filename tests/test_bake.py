@@ -1,0 +1,95 @@
+"""Bake every template over its option matrix with pytest-cookies and check what comes out."""
+
+from __future__ import annotations
+
+import filecmp
+import fnmatch
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from generator.manifest import Template, load_all
+from generator.render import list_tree, render
+from generator.validate import validate_project
+from tests.matrix import Case, invalid_cases, valid_cases
+
+TEMPLATES = load_all()
+VALID = [(t, c) for t in TEMPLATES for c in valid_cases(t)]
+INVALID = [(t, c) for t in TEMPLATES for c in invalid_cases(t)]
+
+
+def _ids(pairs: list[tuple[Template, Case]]) -> list[str]:
+    return [f"{template.name}:{case.id}" for template, case in pairs]
+
+
+@pytest.fixture(scope="module")
+def baked(cookies_session: Any) -> dict[str, Path]:
+    """Every valid case of every template, baked once for the module."""
+    projects = {}
+    for template, case in VALID:
+        result = cookies_session.bake(template=str(template.directory), extra_context=dict(case.values))
+        assert result.exit_code == 0, f"{template.name}:{case.id}: {result.exception}"
+        projects[f"{template.name}:{case.id}"] = result.project_path
+    return projects
+
+
+@pytest.mark.parametrize(("template", "case"), VALID, ids=_ids(VALID))
+def test_baked_project_is_valid(baked: dict[str, Path], template: Template, case: Case) -> None:
+    assert validate_project(baked[f"{template.name}:{case.id}"]) == []
+
+
+@pytest.mark.parametrize(("template", "case"), VALID, ids=_ids(VALID))
+def test_conditional_files_follow_their_conditions(baked: dict[str, Path], template: Template, case: Case) -> None:
+    project = baked[f"{template.name}:{case.id}"]
+    values = template.resolve(case.values)
+    context = template.context(values)
+    files = list_tree(project)
+    for rule in template.files:
+        pattern = rule.path.replace("{{cookiecutter.__package_name}}", str(context["package_name"]))
+        pattern = pattern.replace("{{cookiecutter.project_name}}", str(context["project_name"]))
+        present = any(fnmatch.fnmatch(path, pattern) or path.startswith(pattern + "/") for path in files)
+        assert present == rule.condition.evaluate(values), f"{rule.path} when {rule.when}"
+
+
+@pytest.mark.parametrize(("template", "case"), VALID, ids=_ids(VALID))
+def test_tapml_new_equals_plain_cookiecutter(
+    baked: dict[str, Path], template: Template, case: Case, tmp_path: Path
+) -> None:
+    ours = render(template, template.resolve(case.values), tmp_path / "ours")
+    theirs = baked[f"{template.name}:{case.id}"]
+    assert list_tree(ours) == list_tree(theirs)
+    _, mismatch, errors = filecmp.cmpfiles(ours, theirs, list_tree(ours), shallow=False)
+    assert mismatch == [] and errors == []
+
+
+@pytest.mark.parametrize(("template", "case"), VALID, ids=_ids(VALID))
+def test_answers_file_records_the_answers(baked: dict[str, Path], template: Template, case: Case) -> None:
+    recorded = yaml.safe_load((baked[f"{template.name}:{case.id}"] / ".tapml-answers.yaml").read_text())
+    assert recorded["template"] == template.name
+    assert recorded["answers"] == template.resolve(case.values)
+
+
+def test_workloads_match_the_cartographer_schema(baked: dict[str, Path], workload_validator: Any) -> None:
+    for name, project in baked.items():
+        workload = yaml.safe_load((project / "config" / "workload.yaml").read_text())
+        errors = [f"{e.json_path}: {e.message}" for e in workload_validator.iter_errors(workload)]
+        assert errors == [], name
+
+
+def test_catalogs_pass_backstages_own_validator(baked: dict[str, Path], backstage_validate: Any) -> None:
+    results = backstage_validate([project / "catalog" / "catalog-info.yaml" for project in baked.values()])
+    failures = [result for result in results if not result["ok"]]
+    assert failures == []
+    assert {result["kind"] for result in results} >= {"Component"}
+
+
+@pytest.mark.parametrize(("template", "case"), INVALID, ids=_ids(INVALID))
+def test_invalid_values_fail_with_a_clear_message(cookies: Any, template: Template, case: Case) -> None:
+    result = cookies.bake(template=str(template.directory), extra_context=dict(case.values))
+    assert result.exit_code != 0 and result.project_path is None
+    with pytest.raises(Exception) as raised:
+        template.resolve(case.values)
+    (name,) = case.values
+    assert str(raised.value).startswith(f"invalid answers: {name}: ")
