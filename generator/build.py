@@ -95,7 +95,7 @@ def problems():
     for name, check in CHECKS.items():
         value = VALUES[name]
         if check["type"] == "string":
-            if not re.search(check["pattern"], str(value)):
+            if not re.fullmatch(check["pattern"], str(value)):
                 yield f"{{name}}: {{value!r}} does not match {{check['pattern']}}"
             continue
         try:
@@ -155,6 +155,15 @@ def cookiecutter_files(templates: list[Template], repo: Path) -> Files:
 PRODUCERS: list[Producer] = [cookiecutter_files]
 
 
+def _accelerator_files(templates: list[Template], repo: Path) -> Files:
+    from .accelerator.export import accelerator_files  # late import: the export builds on this module
+
+    return accelerator_files(templates, repo)
+
+
+PRODUCERS.append(_accelerator_files)
+
+
 def generated_files(root: Path | None = None) -> Files:
     root = root or templates_root()
     repo = root.parent
@@ -166,21 +175,41 @@ def generated_files(root: Path | None = None) -> Files:
 
 
 def build(root: Path | None = None, *, check: bool = False) -> list[Path]:
-    """Write every generated file, or with `check` raise `OutOfDate` naming those that differ.
+    """Write every generated file and delete stale ones, or with `check` raise `OutOfDate` naming the drift.
 
-    Returns the repository-relative paths that were (or would be) changed.
+    Returns the repository-relative paths that were (or would be) changed or deleted.
     """
     root = root or templates_root()
     repo = root.parent
-    changed = [path for path, text in generated_files(root).items() if _read(repo / path) != text]
-    if check and changed:
+    expected = generated_files(root)
+    changed = [path for path, text in expected.items() if _read(repo / path) != text]
+    stale = _stale_files(repo, expected)
+    if check and (changed or stale):
+        names = [*map(str, changed), *(f"{path} (stale)" for path in stale)]
         raise OutOfDate(
-            f"{len(changed)} generated file(s) out of date: {', '.join(map(str, changed[:5]))}",
+            f"{len(names)} generated file(s) out of date: {', '.join(names[:5])}",
             hint="run `tapml build`",
         )
     if not check:
-        _write_all(repo, ((path, text) for path, text in generated_files(root).items() if path in changed))
-    return changed
+        _write_all(repo, ((path, expected[path]) for path in changed))
+        _delete_all(repo, stale)
+    return changed + stale
+
+
+def _stale_files(repo: Path, expected: Files) -> list[Path]:
+    """Files in folders the build owns entirely (the accelerators) that it no longer writes."""
+    from .accelerator.export import stale_files  # late import: the export builds on this module
+
+    return stale_files(repo, expected)
+
+
+def _delete_all(repo: Path, paths: Iterable[Path]) -> None:
+    for path in paths:
+        (repo / path).unlink()
+        folder = (repo / path).parent
+        while folder != repo and not any(folder.iterdir()):
+            folder.rmdir()
+            folder = folder.parent
 
 
 def _read(path: Path) -> str | None:

@@ -61,7 +61,7 @@ def show(template: str) -> None:
     model = load_template(template)
     click.echo(f"{model.name}: {model.description}\n")
     for name, option in model.options.items():
-        kind = option.type
+        kind: str = option.type
         if option.choices:
             kind += " [" + "|".join(option.choice_values) + "]"
         if option.min is not None or option.max is not None:
@@ -133,3 +133,48 @@ def build(check: bool) -> None:
     changed = build_generated(check=check)
     verb = "up to date" if not changed else f"wrote {len(changed)} file(s)"
     click.echo(f"generated files: {verb}", err=True)
+
+
+@main.command()
+@click.argument("accelerator_dir", type=click.Path(path_type=Path))
+@click.option("--options", "options_json", metavar="JSON", help="Option values as a JSON object.")
+@click.option("--options-file", type=click.Path(path_type=Path), help="File holding the JSON object of options.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Directory to generate into.")
+@click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@_handle_errors
+def preview(accelerator_dir: Path, options_json: str | None, options_file: Path | None, output: Path,
+            force: bool) -> None:
+    """Run ACCELERATOR_DIR's accelerator.yaml engine locally, as TAP would, into OUTPUT."""
+    from .accelerator.preview import parse_options, preview as run_preview
+    from .errors import OptionsError
+
+    if (options_json is None) == (options_file is None):
+        raise OptionsError("give exactly one of --options JSON or --options-file FILE")
+    if options_file is not None:
+        try:
+            text = options_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise OptionsError(f"--options-file: cannot read {options_file}: {exc.strerror}") from None
+        given = parse_options(text, str(options_file))
+    else:
+        given = parse_options(str(options_json))
+    made = run_preview(accelerator_dir, given, output, force=force)
+    click.echo(f"Generated {made} from {accelerator_dir}", err=True)
+
+
+@main.command("accelerator-manifests")
+@click.option("--git-url", required=True, help="Git repository the accelerators are pushed to.")
+@click.option("--branch", default="main", show_default=True, help="Git branch to track.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("accelerators/accelerators.yaml"),
+              show_default=True, help="File to write the Accelerator resources to.")
+@_handle_errors
+def accelerator_manifests(git_url: str, branch: str, output: Path) -> None:
+    """Write Accelerator custom resources for GitOps and print the equivalent tanzu commands."""
+    from .accelerator.manifests import create_commands, write_manifests
+    from .manifest import load_all
+
+    templates = load_all()
+    written = write_manifests(templates, git_url, branch, output)
+    click.echo(f"Wrote {written}; or register with:", err=True)
+    for line in create_commands(templates, git_url, branch):
+        click.echo(line)

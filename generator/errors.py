@@ -69,3 +69,27 @@ class ValidationFailed(TapmlError):
 
 class ExpressionError(TapmlError):
     """A condition or derived-value expression outside the supported subset."""
+
+
+class AcceleratorError(TapmlError):
+    """The TAP accelerator export or the local engine cannot go on; the message names the culprit."""
+
+
+class CompileError(AcceleratorError):
+    """A template construct the TAP engine cannot reproduce; names the file, the line and the fix."""
+
+    def __init__(self, message: str, *, path: object, line: int | None = None, hint: str | None = None) -> None:
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {message}", hint=hint)
+
+
+class SpelError(AcceleratorError):
+    """A SpEL expression outside the supported subset, or one that fails to evaluate."""
+
+
+class UnsupportedTransform(AcceleratorError):
+    """An accelerator.yaml transform or field the local engine does not implement (never silently ignored)."""
+
+
+class OptionsError(AcceleratorError):
+    """Accelerator options that are malformed JSON, unknown, of the wrong type or rejected by validationRegex."""

@@ -104,7 +104,7 @@ class Option(_Strict):
             raise ValueError("a string option needs a pattern: every value lands in code and YAML")
         if (self.min is not None or self.max is not None) and self.type != "integer":
             raise ValueError("only integer options take min/max")
-        if self.type == "string" and self.pattern and not re.search(self.pattern, str(self.default)):
+        if self.type == "string" and self.pattern and not re.fullmatch(self.pattern, str(self.default)):
             raise ValueError(f"default {self.default!r} does not match the pattern")
         return self
 
@@ -126,7 +126,8 @@ class Option(_Strict):
         value = str(raw)
         if self.type == "choice" and value not in self.choice_values:
             raise ValueError(f"{value!r} is not one of {', '.join(self.choice_values)}")
-        if self.pattern and not re.search(self.pattern, value):
+        # fullmatch: Python's `$` also matches before a final newline; JavaScript's does not
+        if self.pattern and not re.fullmatch(self.pattern, value):
             raise ValueError(f"{value!r} does not match {self.pattern}")
         return value
 

@@ -93,3 +93,14 @@ def test_invalid_values_fail_with_a_clear_message(cookies: Any, template: Templa
         template.resolve(case.values)
     (name,) = case.values
     assert str(raised.value).startswith(f"invalid answers: {name}: ")
+
+
+@pytest.mark.parametrize(("case", "claims"), [
+    ("cnn-trainer:defaults", set()),
+    ("cnn-trainer:data_source=postgres", {"training-db"}),
+    ("cnn-trainer:mlflow_claim=True", {"mlflow"}),
+])
+def test_a_chosen_service_gets_a_service_claim(baked: dict[str, Path], case: str, claims: set[str]) -> None:
+    workload = yaml.safe_load((baked[case] / "config" / "workload.yaml").read_text())
+    found = {claim["ref"]["name"] for claim in workload["spec"].get("serviceClaims") or []}
+    assert found == claims

@@ -8,6 +8,7 @@ from pathlib import Path
 UNSELECTED = [
 {% if not ((cookiecutter.data_source == 'postgres')) %}    "src/{{cookiecutter.__package_name}}/postgres_source.py",
 {% endif %}{% if not ((cookiecutter.data_source == 'postgres')) %}    "tests/test_postgres_source.py",
+{% endif %}{% if not ((cookiecutter.data_source == 'folder')) %}    "tests/test_folder_source.py",
 {% endif %}]
 
 root = Path.cwd()

@@ -30,7 +30,7 @@ def problems():
     for name, check in CHECKS.items():
         value = VALUES[name]
         if check["type"] == "string":
-            if not re.search(check["pattern"], str(value)):
+            if not re.fullmatch(check["pattern"], str(value)):
                 yield f"{name}: {value!r} does not match {check['pattern']}"
             continue
         try:

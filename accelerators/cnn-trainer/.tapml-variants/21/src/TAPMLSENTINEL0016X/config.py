@@ -1,0 +1,161 @@
+"""Settings of a training run: the template's defaults, overridden by environment variables, overridden by flags."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+from .bindings import find_binding
+from .errors import UserError
+
+PROJECT_NAME = "TAPMLSENTINEL0001X"
+CHANNELS = 3  # images are converted to RGB
+DEFAULT_TRACKING_URI = "sqlite:///mlruns.db"  # a local store in the working directory; no server needed
+DEFAULT_BACKUP_DIR = "training-backup"
+TEST_FRACTION = 0.2  # held out from training; the champion and each candidate are compared on it
+VALIDATION_FRACTION = 0.1  # of the remaining images, for early stopping
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a training run needs to know."""
+
+    db_table: str
+    image_size: int
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    conv_blocks: int
+    filters: int
+    dropout: float
+    patience: int
+    seed: int
+    backup_dir: Path
+    tracking_uri: str
+    experiment: str
+    registered_model_name: str
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return (self.image_size, self.image_size, CHANNELS)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(f"{value} is not positive")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < 1:
+        raise ValueError(f"{value} is not in [0, 1)")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(f"{value} is not positive")
+    return value
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser that reports bad input in one line (argparse prints usage as well)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def _from_env(environ: Mapping[str, str], name: str, convert: Callable[[str], T], default: T) -> T:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return convert(raw)
+    except ValueError:
+        raise UserError(f"environment variable {name}={raw!r} is not valid ({convert.__name__.replace('_', ' ')})") from None
+
+
+def default_tracking_uri(environ: Mapping[str, str]) -> str:
+    """MLFLOW_TRACKING_URI, else the `uri` of a binding of type mlflow, else a local SQLite store."""
+    if environ.get("MLFLOW_TRACKING_URI"):
+        return environ["MLFLOW_TRACKING_URI"]
+    found = find_binding("mlflow")
+    if found and found.get("uri"):
+        return found["uri"]
+    return DEFAULT_TRACKING_URI
+
+
+def build_parser(description: str, environ: Mapping[str, str] | None = None) -> Parser:
+    """The training flags; each defaults to its environment variable, then to the template's answer."""
+    env = os.environ if environ is None else environ
+    parser = Parser(description=description)
+    data = parser.add_argument_group("data")
+    data.add_argument("--db-table", default=_from_env(env, "DB_TABLE", str, "TAPMLSENTINEL0007X"),
+                      help="table with columns image (bytea) and label (text) [env DB_TABLE; %(default)s]")
+    data.add_argument("--image-size", type=positive_int, default=_from_env(env, "IMAGE_SIZE", positive_int, TAPMLSENTINEL0009X),
+                      help="images are resized to this many pixels square [env IMAGE_SIZE; %(default)s]")
+    data.add_argument("--seed", type=int, default=_from_env(env, "SEED", int, 1234),
+                      help="fixes the held-out split, shuffling and initial weights [env SEED; %(default)s]")
+
+    model = parser.add_argument_group("model and training")
+    model.add_argument("--epochs", type=positive_int, default=_from_env(env, "EPOCHS", positive_int, TAPMLSENTINEL0013X),
+                       help="[env EPOCHS; %(default)s]")
+    model.add_argument("--batch-size", type=positive_int,
+                       default=_from_env(env, "BATCH_SIZE", positive_int, TAPMLSENTINEL0014X),
+                       help="per replica [env BATCH_SIZE; %(default)s]")
+    model.add_argument("--learning-rate", type=positive_float,
+                       default=_from_env(env, "LEARNING_RATE", positive_float, 0.001), help="[env LEARNING_RATE; %(default)s]")
+    model.add_argument("--conv-blocks", type=positive_int,
+                       default=_from_env(env, "CONV_BLOCKS", positive_int, TAPMLSENTINEL0010X),
+                       help="[env CONV_BLOCKS; %(default)s]")
+    model.add_argument("--filters", type=positive_int, default=_from_env(env, "FILTERS", positive_int, TAPMLSENTINEL0011X),
+                       help="filters in the first block, doubled per block [env FILTERS; %(default)s]")
+    model.add_argument("--dropout", type=fraction, default=_from_env(env, "DROPOUT", fraction, TAPMLSENTINEL0012X / 100),
+                       help="[env DROPOUT; %(default)s]")
+    model.add_argument("--patience", type=positive_int, default=_from_env(env, "PATIENCE", positive_int, 3),
+                       help="epochs without improvement of the validation loss before stopping early [env PATIENCE; %(default)s]")
+    model.add_argument("--backup-dir", type=Path, default=Path(_from_env(env, "BACKUP_DIR", str, DEFAULT_BACKUP_DIR)),
+                       help="training state kept so that an interrupted run resumes [env BACKUP_DIR; %(default)s]")
+
+    tracking = parser.add_argument_group("MLflow")
+    tracking.add_argument("--tracking-uri", default=default_tracking_uri(env),
+                          help="[env MLFLOW_TRACKING_URI; %(default)s]")
+    tracking.add_argument("--experiment", default=_from_env(env, "MLFLOW_EXPERIMENT_NAME", str, PROJECT_NAME),
+                          help="[env MLFLOW_EXPERIMENT_NAME; %(default)s]")
+    tracking.add_argument("--registered-model-name", default=_from_env(env, "REGISTERED_MODEL_NAME", str, PROJECT_NAME),
+                          help="[env REGISTERED_MODEL_NAME; %(default)s]")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings(
+        db_table=args.db_table,
+        image_size=args.image_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        conv_blocks=args.conv_blocks,
+        filters=args.filters,
+        dropout=args.dropout,
+        patience=args.patience,
+        seed=args.seed,
+        backup_dir=args.backup_dir,
+        tracking_uri=args.tracking_uri,
+        experiment=args.experiment,
+        registered_model_name=args.registered_model_name,
+    )
+
+
+def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+                  description: str = "Train the CNN.") -> Settings:
+    """Settings from flags over environment variables over the template's answers."""
+    return settings_from_args(build_parser(description, environ).parse_args(argv))

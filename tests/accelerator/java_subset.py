@@ -1,0 +1,90 @@
+"""A checker for the regex subset that JavaScript (TAP GUI), Java (TAP engine) and Python (tapml) read alike.
+
+It parses with Python's own regex parser and rejects what the three dialects treat differently or lack:
+lookbehind, named groups, possessive quantifiers, atomic groups, conditionals, inline flags, `\\A`/`\\Z`,
+`\\p{..}` classes, Unicode-sensitive shorthand classes (`\\d`, `\\w`, `\\s` differ between the three), `&&` or
+`[` inside a character class (Java intersection/union), a `{` that is not a quantifier (an error in Java),
+and letter escapes outside a small shared set.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from re import _constants as c  # type: ignore[attr-defined]
+from re import _parser as parser  # type: ignore[attr-defined]
+from typing import Any
+
+_SHARED_ESCAPES = set("nrtfbB") | set("123456789")
+_ALLOWED_AT = {c.AT_BEGINNING, c.AT_END, c.AT_BOUNDARY, c.AT_NON_BOUNDARY}
+
+
+def problems(pattern: str) -> list[str]:
+    """Why `pattern` is outside the common subset; empty when it is inside."""
+    found = _lexical(pattern)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # Python's own nested-set warnings; we report them
+            tree = parser.parse(pattern)
+    except re.error as exc:
+        return [*found, f"not a Python regex: {exc}"]
+    if tree.state.flags & ~c.SRE_FLAG_UNICODE:
+        found.append("inline flags such as (?i) are not supported by JavaScript")
+    _walk(tree, found)
+    return found
+
+
+def _walk(items: Any, found: list[str]) -> None:
+    for op, arg in items:
+        if op is c.POSSESSIVE_REPEAT:
+            found.append("possessive quantifiers are not supported by JavaScript")
+        elif op is c.ATOMIC_GROUP:
+            found.append("atomic groups are not supported by JavaScript")
+        elif op is c.GROUPREF_EXISTS:
+            found.append("conditional groups are not supported by JavaScript or Java")
+        elif op is c.AT and arg not in _ALLOWED_AT:
+            found.append(f"anchor {arg} (\\A, \\Z) is not supported by JavaScript")
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            if arg[0] < 0:
+                found.append("lookbehind is not in the common subset")
+            _walk(arg[1], found)
+        elif op is c.SUBPATTERN:
+            if arg[1] or arg[2]:
+                found.append("scoped inline flags are not supported by JavaScript")
+            _walk(arg[3], found)
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            _walk(arg[2], found)
+        elif op is c.BRANCH:
+            for branch in arg[1]:
+                _walk(branch, found)
+
+
+def _lexical(pattern: str) -> list[str]:
+    found: list[str] = []
+    in_class = False
+    index = 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern):
+            escaped = pattern[index + 1]
+            if escaped.isalnum() and escaped not in _SHARED_ESCAPES:
+                found.append(f"escape \\{escaped} is not read alike by JavaScript, Java and Python")
+            index += 2
+            continue
+        if in_class:
+            if char == "[":
+                found.append("'[' inside a character class is a nested class in Java; escape it")
+            elif pattern.startswith("&&", index):
+                found.append("'&&' inside a character class is an intersection in Java")
+            elif char == "]":
+                in_class = False
+        elif char == "[":
+            in_class = True
+            if pattern.startswith("[^]", index) or pattern.startswith("[]", index):
+                found.append("']' first in a class means different things in JavaScript and Java")
+        elif re.match(r"\(\?(P?<[A-Za-z])", pattern[index:]):
+            found.append("named groups differ: (?<n>) in Java/JS, (?P<n>) in Python")
+        elif char == "{" and not re.match(r"\{\d+(,\d*)?\}", pattern[index:]):
+            found.append("a '{' that is not a quantifier is an error in Java; escape it")
+        index += 1
+    return found
