@@ -49,7 +49,7 @@ def generate_project(target: Path, options: list[str]) -> Path:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=5, help="timed epochs per variant, after one warm-up epoch")
+    parser.add_argument("--epochs", type=int, default=8, help="timed epochs per variant, after one warm-up epoch")
     parser.add_argument("--repeat", type=int, default=3,
                         help="copies of the 1,797 digits in the training set, for longer, steadier epochs")
     parser.add_argument("--batch-size", type=int, default=64)

@@ -33,7 +33,7 @@ def validate_project(project: Path) -> list[str]:
     if not project.is_dir():
         return [f"{project}: not a directory"]
     checks: list[Callable[[Path], Problems]] = [
-        _required_files, _file_syntax, _tests_present, _workload, _catalog,
+        _required_files, _file_syntax, _tests_present, _buildpack, _workload, _catalog,
     ]
     return [problem for check in checks for problem in check(project)]
 
@@ -59,6 +59,14 @@ def _required_files(project: Path) -> Problems:
 def _tests_present(project: Path) -> Problems:
     if not any((project / "tests").glob("test_*.py")):
         yield "tests/: no test_*.py files; every generated project ships its own tests"
+
+
+def _buildpack(project: Path) -> Problems:
+    """The Paketo Python buildpack picks Poetry for any pyproject.toml, which breaks a requirements.txt project."""
+    pyproject = project / "pyproject.toml"
+    if pyproject.is_file() and "[tool.poetry" not in pyproject.read_text(encoding="utf-8", errors="ignore"):
+        yield ("pyproject.toml: the Paketo Python buildpack would build this project with Poetry; "
+               "keep tool settings in pytest.ini or setup.cfg, or make it a Poetry project")
 
 
 def _file_syntax(project: Path) -> Problems:
@@ -153,6 +161,22 @@ def _catalog(project: Path) -> Problems:
     for doc in docs:
         problems = catalog_problems(doc, part_of) if doc in components else entity_problems(doc)
         yield from (f"catalog/catalog-info.yaml: {problem}" for problem in problems)
+    for reference in _placeholders(docs):
+        if not (project / "catalog" / reference).resolve().is_file():
+            yield f"catalog/catalog-info.yaml: placeholder target {reference!r} does not exist"
+
+
+def _placeholders(value: Any) -> Iterator[str]:
+    """Targets of Backstage `$text`/`$json`/`$yaml` placeholders, which the catalog reads at ingestion."""
+    if isinstance(value, list):
+        for item in value:
+            yield from _placeholders(item)
+    elif isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("$text", "$json", "$yaml"):
+            yield str(next(iter(value.values())))
+        else:
+            for item in value.values():
+                yield from _placeholders(item)
 
 
 def entity_problems(doc: Any) -> Problems:

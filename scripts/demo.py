@@ -5,7 +5,10 @@ Run it with `make demo` (which sets up .venv first). Everything stays under demo
 
 from __future__ import annotations
 
+import io
 import os
+import signal
+import socket
 import subprocess
 import sys
 import time
@@ -54,14 +57,85 @@ def report_registry(tracking: str) -> None:
           f" (held-out accuracy {accuracy:.3f}).")
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def digit_pngs(count: int) -> list[tuple[int, bytes]]:
+    """A few of scikit-learn's bundled digits as 8x8 greyscale PNGs, with their true labels."""
+    import numpy as np
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    picks = np.random.default_rng(7).choice(len(digits.images), size=count, replace=False)
+    images = []
+    for index in picks:
+        pixels = (digits.images[index] * (255 / 16)).astype("uint8")
+        buffer = io.BytesIO()
+        Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+        images.append((int(digits.target[index]), buffer.getvalue()))
+    return images
+
+
+def serve_and_classify(tracking: str) -> None:
+    import httpx
+
+    banner("3. Generate an image-function project that serves models:/digits-cnn@champion")
+    run(BIN / "tapml", "new", "image-function", "-o", FUNCTION, "--no-input", "--force",
+        "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn")
+    port = free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PORT": str(port), "HOST": "127.0.0.1",
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    banner(f"4. Start it on 127.0.0.1:{port} and classify a few digit images")
+    log = OUT / "digits-function.log"
+    with log.open("wb") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "digits_function"], cwd=FUNCTION, env=env,
+                                  start_new_session=True, stdout=sink, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base, server, log)
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for truth, png in digit_pngs(6):
+                answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
+                top = answer["predictions"][:3]
+                shown = ", ".join(f"{p['label']} ({p['score']:.2f})" for p in top)
+                model = answer["model"]
+                print(f"digit {truth}: {shown}   [{model['name']} v{model['version']}, {answer['latency_ms']:.1f} ms]")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"the function exited; its log ({log}) ends:\n{log.read_text()[-2000:]}")
+        try:
+            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("the function did not become ready within 180 s")
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     generate()
     tracking = train()
     report_registry(tracking)
+    serve_and_classify(tracking)
     banner("Where to look")
-    print(f"- the generated trainer:   {TRAINER} (README.md, config/workload.yaml, tests/)")
+    print(f"- the generated trainer:  {TRAINER} (README.md, config/workload.yaml, tests/)")
+    print(f"- the generated function: {FUNCTION} (README.md, openapi.json, tests/)")
     print(f"- the MLflow runs and registry: {BIN / 'mlflow'} ui --backend-store-uri {tracking}")
+    print("- run either project's own tests: cd <project> && python -m pytest")
     return 0
 
 

@@ -196,12 +196,14 @@ def test_validate_reports_each_problem_on_its_own_line(tmp_path: Path) -> None:
     (project / "README.md").write_text("Hello {{ cookiecutter.project_name }}\n")
     (project / "broken.py").write_text("def broken(:\n")
     (project / "Procfile").unlink()
+    (project / "pyproject.toml").write_text("[tool.pytest.ini_options]\naddopts = '-q'\n")
     catalog = project / "catalog" / "catalog-info.yaml"
     catalog.write_text(catalog.read_text().replace("  owner: default-team\n", ""))
     done = run("validate", str(project))
     assert done.returncode == 1 and "Traceback" not in done.stderr
     problems = done.stdout.splitlines()
     assert "Procfile: missing" in problems
+    assert any(line.startswith("pyproject.toml: the Paketo Python buildpack would build") for line in problems)
     assert "README.md: line 1: leftover template syntax" in problems
     assert any(line.startswith("broken.py: line 1: Python syntax error") for line in problems)
     assert any("metadata.name 'Digits_CNN' is not a DNS-1123 label" in line for line in problems)

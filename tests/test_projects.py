@@ -19,11 +19,18 @@ from generator.manifest import Template, load_all
 from generator.render import render
 from tests.conftest import IN_CI
 
+# Chosen so that every conditional test file of every template runs in at least one variant
+# (test_every_conditional_test_file_runs_somewhere checks that).
 DEEP_VARIANTS: dict[str, list[dict[str, object]]] = {
-    "cnn-trainer": [{"data_source": "folder"}, {"data_source": "postgres"}],
-    "image-function": [{"model_source": "keras_file"}, {"model_source": "mobilenet_v2"}],
+    "cnn-trainer": [
+        {"data_source": "folder"},
+        {"data_source": "postgres", "mlflow_claim": True, "augmentation": False},
+    ],
+    "image-function": [
+        {"model_source": "keras_file", "allow_url_input": True, "log_predictions": True, "mlflow_claim": True},
+        {"model_source": "mobilenet_v2", "allow_url_input": True},
+    ],
 }
-NEEDS_POSTGRES = {("cnn-trainer", "data_source=postgres")}
 
 
 def _cases() -> list[tuple[Template, dict[str, object], str]]:
@@ -46,7 +53,7 @@ def test_generated_project_passes_its_own_tests(
     template: Template, values: dict[str, object], label: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    if (template.name, label) in NEEDS_POSTGRES:
+    if values.get("data_source") == "postgres":
         env["TEST_DATABASE_URL"] = request.getfixturevalue("postgres_url")
     project = render(template, template.resolve(values), tmp_path / "project")
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"],
@@ -56,3 +63,11 @@ def test_generated_project_passes_its_own_tests(
     assert re.search(r"\d+ passed", summary), summary
     if IN_CI:
         assert "skipped" not in summary, f"inner tests skipped in CI: {done.stdout[-3000:]}"
+
+
+@pytest.mark.parametrize("template", load_all(), ids=lambda t: t.name)
+def test_every_conditional_test_file_runs_somewhere(template: Template) -> None:
+    test_rules = [rule for rule in template.files if rule.path.startswith("tests/")]
+    variants = [template.resolve(values) for t, values, _ in CASES if t.name == template.name]
+    never = [rule.path for rule in test_rules if not any(rule.condition.evaluate(v) for v in variants)]
+    assert never == []

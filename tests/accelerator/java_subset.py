@@ -67,6 +67,9 @@ def _lexical(pattern: str) -> list[str]:
         char = pattern[index]
         if char == "\\" and index + 1 < len(pattern):
             escaped = pattern[index + 1]
+            if escaped == "x" and re.fullmatch(r"[0-9A-Fa-f]{2}", pattern[index + 2:index + 4]):
+                index += 4  # \xhh: two hex digits mean one character in all three
+                continue
             if escaped.isalnum() and escaped not in _SHARED_ESCAPES:
                 found.append(f"escape \\{escaped} is not read alike by JavaScript, Java and Python")
             index += 2

@@ -75,6 +75,7 @@ def test_validation_regexes_are_anchored_and_in_the_java_subset(exported: Path) 
     ("^(?<=a)b$", "lookbehind"), ("^(?<n>a)$", "named"), ("^a++$", "possessive"), ("^(?>a)$", "atomic"),
     ("^\\p{L}$", "escape"), ("(?i)^a$", "inline"), ("^[a&&b]$", "intersection"), ("^[[a]]$", "nested"),
     ("\\Aa\\Z", "anchor"), ("^a{x$", "quantifier"), ("^\\d+$", "escape"), ("^(a)?(?(1)b|c)$", "conditional"),
+    ("^\\x{41}$", "escape"), ("^\\x4$", "escape"),
 ])
 def test_java_subset_checker_rejects(pattern: str, reason: str) -> None:
     assert any(reason in problem for problem in problems(pattern)), problems(pattern)
@@ -82,6 +83,7 @@ def test_java_subset_checker_rejects(pattern: str, reason: str) -> None:
 
 @pytest.mark.parametrize("pattern", [
     "^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$", '^[^"\\\\{}]{1,200}$', "^(?:a|b)*?c(?=d)(?!e)\\.$", "^(a)\\1$",
+    "^[^\\x00-\\x1f]+$",
 ])
 def test_java_subset_checker_accepts(pattern: str) -> None:
     assert problems(pattern) == []

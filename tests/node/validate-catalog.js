@@ -2,6 +2,7 @@
 // Usage: node validate-catalog.js FILE...   Prints one JSON line per document: {file, index, kind, ok, error}.
 'use strict';
 const fs = require('fs');
+const path = require('path');
 const YAML = require('yaml');
 const model = require('@backstage/catalog-model');
 
@@ -19,6 +20,20 @@ const kindValidators = [
   model.locationEntityV1alpha1Validator,
 ];
 
+// Backstage's PlaceholderProcessor resolves $text/$json/$yaml (relative to the file) before validation.
+function resolvePlaceholders(value, baseDir) {
+  if (Array.isArray(value)) return value.map((item) => resolvePlaceholders(item, baseDir));
+  if (value === null || typeof value !== 'object') return value;
+  const keys = Object.keys(value);
+  if (keys.length === 1 && ['$text', '$json', '$yaml'].includes(keys[0])) {
+    const target = path.resolve(baseDir, value[keys[0]]);
+    const text = fs.readFileSync(target, 'utf8');
+    if (keys[0] === '$text') return text;
+    return keys[0] === '$json' ? JSON.parse(text) : YAML.parse(text);
+  }
+  return Object.fromEntries(keys.map((key) => [key, resolvePlaceholders(value[key], baseDir)]));
+}
+
 async function validate(entity) {
   const enforced = await policy.enforce(entity);
   for (const validator of kindValidators) {
@@ -34,7 +49,7 @@ async function main(files) {
     for (const [index, doc] of docs.entries()) {
       if (doc === null) continue;
       try {
-        await validate(doc);
+        await validate(resolvePlaceholders(doc, path.dirname(file)));
         console.log(JSON.stringify({ file, index, kind: doc.kind, ok: true }));
       } catch (error) {
         failed = true;

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+
+import keras
 import numpy as np
+import tensorflow as tf
 
 from TAPMLSENTINEL0016X import data
 from TAPMLSENTINEL0016X.config import CHANNELS, TEST_FRACTION
-from TAPMLSENTINEL0016X.model import build_model
+from TAPMLSENTINEL0016X.model import (build_model, choose_strategy, is_chief,
+                                                     use_mixed_precision_on_gpu, worker_count)
 
 
 def test_model_takes_raw_pixels_and_returns_float32_probabilities():
@@ -49,3 +54,23 @@ def test_pipeline_yields_float32_batches_of_raw_pixels():
     assert [int(x.shape[0]) for x, _ in batches] == [4, 4, 2]
     assert batches[0][0].dtype.name == "float32"
     assert float(batches[0][0].numpy().max()) == 255.0
+
+
+def test_one_process_on_a_cpu_uses_the_default_strategy_in_float32(monkeypatch):
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+
+    assert worker_count() == 1 and is_chief()
+    assert choose_strategy() is tf.distribute.get_strategy()
+    if not tf.config.list_physical_devices("GPU"):
+        assert use_mixed_precision_on_gpu() is False
+        assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_tf_config_names_the_workers_and_the_chief(monkeypatch):
+    cluster = {"worker": ["trainer-0:2222", "trainer-1:2222"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    assert worker_count() == 2
+    assert not is_chief()
+
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+    assert is_chief()

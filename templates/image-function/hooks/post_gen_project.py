@@ -9,6 +9,7 @@ UNSELECTED = [
 {% if not ((cookiecutter.model_source == 'mlflow')) %}    "{{cookiecutter.__package_name}}/source_mlflow.py",
 {% endif %}{% if not ((cookiecutter.model_source == 'keras_file')) %}    "{{cookiecutter.__package_name}}/source_keras_file.py",
 {% endif %}{% if not ((cookiecutter.model_source == 'mobilenet_v2')) %}    "{{cookiecutter.__package_name}}/source_mobilenet.py",
+{% endif %}{% if not ((cookiecutter.model_source == 'keras_file')) %}    "model/README.md",
 {% endif %}{% if not (((cookiecutter.model_source == 'mlflow') or cookiecutter.log_predictions)) %}    "{{cookiecutter.__package_name}}/mlflow_config.py",
 {% endif %}{% if not (cookiecutter.allow_url_input) %}    "{{cookiecutter.__package_name}}/url_guard.py",
 {% endif %}{% if not (cookiecutter.log_predictions) %}    "{{cookiecutter.__package_name}}/prediction_log.py",

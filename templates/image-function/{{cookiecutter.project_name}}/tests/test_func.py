@@ -24,18 +24,20 @@ class FakeRequest:
         return self._data
 
 
-@pytest.fixture
-def func(served_models: ServedModels, monkeypatch: pytest.MonkeyPatch):
-    for key, value in served_models.env.items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("ALIAS_POLL_SECONDS", "3600")
-    monkeypatch.delenv("SERVICE_BINDING_ROOT", raising=False)
-    import func as module
+@pytest.fixture(scope="module")
+def func(served_models: ServedModels):
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in served_models.env.items():
+            patch.setenv(key, value)
+        patch.setenv("ALIAS_POLL_SECONDS", "3600")
+        patch.setenv("MAX_BATCH_SIZE", "1")  # main() classifies one image per call
+        patch.delenv("SERVICE_BINDING_ROOT", raising=False)
+        import func as module
 
-    yield module
-    if module._service is not None:
-        module._service.stop()
-        module._service = None
+        yield module
+        if module._service is not None:
+            module._service.stop()
+            module._service = None
 
 
 def _json(result: Any) -> tuple[dict, int]:

@@ -16,7 +16,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 import uuid
@@ -129,7 +129,8 @@ def names(request: pytest.FixtureRequest) -> list[str]:
 
 
 @pytest.fixture
-def make_settings(workdir: Path, data_flags: list[str], local_tracking_uri: str, names: list[str]):  # noqa: ANN201
+def make_settings(workdir: Path, data_flags: list[str], local_tracking_uri: str,
+                  names: list[str]) -> Callable[..., Settings]:
     """Settings built from flags exactly as the CLI builds them, with small, fast defaults for tests."""
 
     def make(*flags: str, tracking_uri: str | None = None) -> Settings:
@@ -160,7 +161,7 @@ def command_env() -> dict[str, str]:
 
 
 @pytest.fixture
-def run_cli(workdir: Path):  # noqa: ANN201
+def run_cli(workdir: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run `python -m <package>.<module> args...` in the test's folder; returns the completed process."""
 
     def run(module: str, *args: str, env: dict[str, str] | None = None,

@@ -213,6 +213,7 @@ def server(
     served_models: ServedModels, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     extra = {
+        "MAX_BATCH_SIZE": "4",  # fewer batch sizes to trace at start-up
         # allow-listed on purpose: the address checks, not the allow-list, must stop these
         "URL_ALLOWED_HOSTS": "images.example.com,localhost,169.254.169.254",
     }

@@ -213,6 +213,7 @@ def server(
     served_models: ServedModels, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     extra = {
+        "MAX_BATCH_SIZE": "4",  # fewer batch sizes to trace at start-up
     }
     log = tmp_path_factory.mktemp("server") / "server.log"
     started = start_server(server_env(served_models, free_port(), **extra), log)

@@ -176,7 +176,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     try:
         yield server
     finally:
-        stop_group(process)
+        stop_group(process, timeout=5)  # a throwaway server: no need to wait for a clean exit
 
 
 @pytest.fixture(scope="session")
@@ -250,6 +250,7 @@ def server(
     served_models: ServedModels, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     extra = {
+        "MAX_BATCH_SIZE": "4",  # fewer batch sizes to trace at start-up
         # allow-listed on purpose: the address checks, not the allow-list, must stop these
         "URL_ALLOWED_HOSTS": "images.example.com,localhost,169.254.169.254",
         "PREDICTION_LOG_PERCENT": "100",

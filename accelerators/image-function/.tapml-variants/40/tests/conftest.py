@@ -176,7 +176,7 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     try:
         yield server
     finally:
-        stop_group(process)
+        stop_group(process, timeout=5)  # a throwaway server: no need to wait for a clean exit
 
 
 @pytest.fixture(scope="session")

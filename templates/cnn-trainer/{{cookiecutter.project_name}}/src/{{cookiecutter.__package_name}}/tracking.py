@@ -7,8 +7,8 @@ input float32 (N, H, W, C) raw pixels 0..255; output float32 softmax probabiliti
 
 from __future__ import annotations
 
-{% if cookiecutter.mlflow_claim %}import os
-{% endif %}from collections.abc import Sequence
+import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,8 @@ def configure(settings: Settings) -> MlflowClient:
 {%- endif %}
     mlflow.set_tracking_uri(settings.tracking_uri)
     client = MlflowClient()
+    if os.environ.get("MLFLOW_RUN_ID"):
+        return client  # started by `mlflow run`: the run and its experiment exist already
     try:
         if client.get_experiment_by_name(settings.experiment) is None:
             client.create_experiment(settings.experiment, artifact_location=local_artifact_location(settings.tracking_uri))

@@ -1,4 +1,4 @@
-"""Settings of a training run: the template's defaults, overridden by environment variables, overridden by flags."""
+"""Settings of a training run: the template's answers, overridden by environment variables, overridden by flags."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from .errors import UserError
 
@@ -80,7 +80,8 @@ def _from_env(environ: Mapping[str, str], name: str, convert: Callable[[str], T]
     try:
         return convert(raw)
     except ValueError:
-        raise UserError(f"environment variable {name}={raw!r} is not valid ({convert.__name__.replace('_', ' ')})") from None
+        kind = convert.__name__.replace("_", " ")
+        raise UserError(f"environment variable {name}={raw!r} is not valid (expected a {kind})") from None
 
 
 def default_tracking_uri(environ: Mapping[str, str]) -> str:
@@ -94,41 +95,33 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None) -> 
     """The training flags; each defaults to its environment variable, then to the template's answer."""
     env = os.environ if environ is None else environ
     parser = Parser(description=description)
+
+    def option(group: argparse._ArgumentGroup, flag: str, variable: str, convert: Callable[[str], Any],
+               default: Any, text: str = "") -> None:
+        group.add_argument(flag, type=convert, default=_from_env(env, variable, convert, default),
+                           help=f"{text} [env {variable}; %(default)s]".lstrip())
+
     data = parser.add_argument_group("data")
-    data.add_argument("--db-table", default=_from_env(env, "DB_TABLE", str, "TAPMLSENTINEL0007X"),
-                      help="table with columns image (bytea) and label (text) [env DB_TABLE; %(default)s]")
-    data.add_argument("--image-size", type=positive_int, default=_from_env(env, "IMAGE_SIZE", positive_int, TAPMLSENTINEL0009X),
-                      help="images are resized to this many pixels square [env IMAGE_SIZE; %(default)s]")
-    data.add_argument("--seed", type=int, default=_from_env(env, "SEED", int, 1234),
-                      help="fixes the held-out split, shuffling and initial weights [env SEED; %(default)s]")
+    option(data, "--db-table", "DB_TABLE", str, "TAPMLSENTINEL0007X",
+           "table with columns image (bytea) and label (text)")
+    option(data, "--image-size", "IMAGE_SIZE", positive_int, TAPMLSENTINEL0009X, "images are resized to this many pixels square")
+    option(data, "--seed", "SEED", int, 1234, "fixes the held-out split, shuffling and initial weights")
 
     model = parser.add_argument_group("model and training")
-    model.add_argument("--epochs", type=positive_int, default=_from_env(env, "EPOCHS", positive_int, TAPMLSENTINEL0013X),
-                       help="[env EPOCHS; %(default)s]")
-    model.add_argument("--batch-size", type=positive_int,
-                       default=_from_env(env, "BATCH_SIZE", positive_int, TAPMLSENTINEL0014X),
-                       help="per replica [env BATCH_SIZE; %(default)s]")
-    model.add_argument("--learning-rate", type=positive_float,
-                       default=_from_env(env, "LEARNING_RATE", positive_float, 0.001), help="[env LEARNING_RATE; %(default)s]")
-    model.add_argument("--conv-blocks", type=positive_int,
-                       default=_from_env(env, "CONV_BLOCKS", positive_int, TAPMLSENTINEL0010X),
-                       help="[env CONV_BLOCKS; %(default)s]")
-    model.add_argument("--filters", type=positive_int, default=_from_env(env, "FILTERS", positive_int, TAPMLSENTINEL0011X),
-                       help="filters in the first block, doubled per block [env FILTERS; %(default)s]")
-    model.add_argument("--dropout", type=fraction, default=_from_env(env, "DROPOUT", fraction, TAPMLSENTINEL0012X / 100),
-                       help="[env DROPOUT; %(default)s]")
-    model.add_argument("--patience", type=positive_int, default=_from_env(env, "PATIENCE", positive_int, 3),
-                       help="epochs without improvement of the validation loss before stopping early [env PATIENCE; %(default)s]")
-    model.add_argument("--backup-dir", type=Path, default=Path(_from_env(env, "BACKUP_DIR", str, DEFAULT_BACKUP_DIR)),
-                       help="training state kept so that an interrupted run resumes [env BACKUP_DIR; %(default)s]")
+    option(model, "--epochs", "EPOCHS", positive_int, TAPMLSENTINEL0013X)
+    option(model, "--batch-size", "BATCH_SIZE", positive_int, TAPMLSENTINEL0014X, "per replica")
+    option(model, "--learning-rate", "LEARNING_RATE", positive_float, 0.001)
+    option(model, "--conv-blocks", "CONV_BLOCKS", positive_int, TAPMLSENTINEL0010X)
+    option(model, "--filters", "FILTERS", positive_int, TAPMLSENTINEL0011X, "filters in the first block, doubled per block")
+    option(model, "--dropout", "DROPOUT", fraction, TAPMLSENTINEL0012X / 100)
+    option(model, "--patience", "PATIENCE", positive_int, 3, "epochs without a better validation loss before stopping")
+    option(model, "--backup-dir", "BACKUP_DIR", Path, Path(DEFAULT_BACKUP_DIR),
+           "training state kept so that an interrupted run resumes")
 
     tracking = parser.add_argument_group("MLflow")
-    tracking.add_argument("--tracking-uri", default=default_tracking_uri(env),
-                          help="[env MLFLOW_TRACKING_URI; %(default)s]")
-    tracking.add_argument("--experiment", default=_from_env(env, "MLFLOW_EXPERIMENT_NAME", str, PROJECT_NAME),
-                          help="[env MLFLOW_EXPERIMENT_NAME; %(default)s]")
-    tracking.add_argument("--registered-model-name", default=_from_env(env, "REGISTERED_MODEL_NAME", str, PROJECT_NAME),
-                          help="[env REGISTERED_MODEL_NAME; %(default)s]")
+    tracking.add_argument("--tracking-uri", default=default_tracking_uri(env), help="[env MLFLOW_TRACKING_URI; %(default)s]")
+    option(tracking, "--experiment", "MLFLOW_EXPERIMENT_NAME", str, PROJECT_NAME)
+    option(tracking, "--registered-model-name", "REGISTERED_MODEL_NAME", str, PROJECT_NAME)
     return parser
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from .data import Splits
 
-PARAMS_DATA_SOURCE = "digits"
+DATA_SOURCE = "digits"
 
 
 def say(message: str) -> None:
@@ -97,7 +97,7 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     chief = cnn.is_chief()
     keras.utils.set_random_seed(settings.seed)
 
-    say("loading images (digits)")
+    say(f"loading images ({DATA_SOURCE})")
     splits = data.split(data.load(settings), settings.seed)
     classes = splits.class_names
     say(f"{len(splits.train)} training, {len(splits.validation)} validation and {len(splits.test)} held-out images "
@@ -134,7 +134,7 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     with mlflow.start_run(run_id=run_id) as run:
         if run_id is None:
             backup.remember_run(run.info.run_id)
-            mlflow.set_tag("data_source", PARAMS_DATA_SOURCE)
+            mlflow.set_tag("data_source", DATA_SOURCE)
             mlflow.log_params({
                 "image_size": settings.image_size, "channels": CHANNELS, "classes": len(classes),
                 "epochs": settings.epochs, "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
@@ -152,9 +152,11 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         except callbacks.TrainingStopped:
             mlflow.end_run("KILLED")
             raise
-        except ValueError as exc:  # e.g. a backup written by a different model
-            raise UserError(f"training failed: {tracking.first_line(exc)}; if {backup.root} holds a backup of "
-                            "another model, delete it") from None
+        except ValueError as exc:
+            if not resumed_from:
+                raise
+            raise UserError(f"cannot resume from the backup in {backup.root} ({tracking.first_line(exc)}); it was "
+                            "written by a different model: delete it to start over") from None
         backup.clear()
         epochs_run = len(history.history.get("loss", []))
 

@@ -35,6 +35,8 @@ def configure(settings: Settings) -> MlflowClient:
     apply_binding_credentials()
     mlflow.set_tracking_uri(settings.tracking_uri)
     client = MlflowClient()
+    if os.environ.get("MLFLOW_RUN_ID"):
+        return client  # started by `mlflow run`: the run and its experiment exist already
     try:
         if client.get_experiment_by_name(settings.experiment) is None:
             client.create_experiment(settings.experiment, artifact_location=local_artifact_location(settings.tracking_uri))
