@@ -22,6 +22,8 @@ def main() -> None:
         host=os.environ.get("HOST", "0.0.0.0"),
         port=int(os.environ.get("PORT", "8080")),
         workers=1,
+        loop="uvloop",  # with httptools: uvicorn's production stack, pinned in requirements.txt
+        http="httptools",
         log_config=None,
         access_log=os.environ.get("ACCESS_LOG", "false").lower() in ("1", "true", "yes"),
         timeout_keep_alive=30,
