@@ -140,7 +140,7 @@ def build(check: bool) -> None:
 @click.option("--options", "options_json", metavar="JSON", help="Option values as a JSON object.")
 @click.option("--options-file", type=click.Path(path_type=Path), help="File holding the JSON object of options.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Directory to generate into.")
-@click.option("--force", is_flag=True, help="Replace a non-empty output directory.")
+@click.option("--force", is_flag=True, help="Replace a non-empty output directory (its .git is kept).")
 @_handle_errors
 def preview(accelerator_dir: Path, options_json: str | None, options_file: Path | None, output: Path,
             force: bool) -> None:

@@ -2,12 +2,11 @@
 
 Rendering goes through cookiecutter itself (with the generated hooks), so `tapml new` and a plain
 `cookiecutter templates/<name>` run produce the same files. Nothing reaches the target until the
-whole project rendered and validated; on any error or Ctrl-C the staging directory is removed.
+whole project rendered and validated (see `output.write_atomically`).
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -15,25 +14,21 @@ from pathlib import Path
 from cookiecutter.exceptions import CookiecutterException
 from cookiecutter.main import cookiecutter
 
-from .errors import RenderError, TargetExists
+from .errors import RenderError
 from .manifest import OptionValue, Template
+from .output import write_atomically
 from .validate import check_project
 
 
 def render(template: Template, values: Mapping[str, OptionValue], target: Path, *, force: bool = False) -> Path:
     """Render `template` with resolved `values` into the directory `target`; return `target`."""
-    target = target.resolve()
-    if _is_occupied(target) and not force:
-        raise TargetExists(f"{target} exists and is not empty", hint="choose another -o or pass --force")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tapml-staging", dir=target.parent))
-    try:
+
+    def render_checked(staging: Path) -> Path:
         project = render_to(template, values, staging)
         check_project(project)
-        _publish(project, target, staging)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+        return project
+
+    return write_atomically(target, render_checked, force=force)
 
 
 def render_to(template: Template, values: Mapping[str, OptionValue], output_dir: Path) -> Path:
@@ -59,19 +54,6 @@ def render_to(template: Template, values: Mapping[str, OptionValue], output_dir:
 def list_tree(project: Path) -> list[str]:
     """Every file below `project`, relative and sorted: what `--dry-run` shows."""
     return sorted(str(path.relative_to(project)) for path in project.rglob("*") if path.is_file())
-
-
-def _is_occupied(target: Path) -> bool:
-    return target.exists() and (not target.is_dir() or any(target.iterdir()))
-
-
-def _publish(project: Path, target: Path, staging: Path) -> None:
-    """Swap the rendered project into `target`; an existing target's `.git` is carried over."""
-    if target.exists():
-        if (target / ".git").is_dir():
-            (target / ".git").rename(project / ".git")
-        target.rename(staging / "replaced")
-    project.rename(target)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -12,14 +12,13 @@ import datetime
 import getpass
 import json
 import re
-import shutil
-import tempfile
 import uuid
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import AcceleratorError, OptionsError, TargetExists
+from ..errors import AcceleratorError, OptionsError
+from ..output import write_atomically
 from . import engine, spel
 from .model import AcceleratorDocument, AcceleratorOption, load_document
 
@@ -117,23 +116,15 @@ def provenance_yaml(document: AcceleratorDocument, directory: Path, variables: M
 
 def preview(directory: Path, given: Mapping[str, object], target: Path, *, force: bool = False) -> Path:
     """Generate into `target` atomically: staged beside it, moved into place only when complete."""
-    target = target.resolve()
-    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not force:
-        raise TargetExists(f"{target} exists and is not empty", hint="choose another -o or pass --force")
-    files = generate(directory, given)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tapml-staging", dir=target.parent))
-    try:
+
+    def generate_into(staging: Path) -> Path:
         project = staging / "project"
         project.mkdir()
-        for f in files:
+        for f in generate(directory, given):
             _write(project, f)
-        if target.exists():
-            target.rename(staging / "replaced")
-        project.rename(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
+        return project
+
+    return write_atomically(target, generate_into, force=force)
 
 
 def _write(root: Path, f: engine.File) -> None:
