@@ -1,8 +1,8 @@
-"""Option combinations for bake tests, driven by each template's manifest (cookiecutter-data-science style).
+"""Option combinations for bake and parity tests, driven by each template's manifest (cookiecutter-data-science style).
 
-Independent options are cycled, not multiplied: one case with the defaults, one per non-default choice value,
-one per flipped boolean, and one with every free-text option changed to another valid value. Invalid cases come
-from the manifest too: a value outside each pattern, range and choice list.
+Independent options are cycled, not multiplied: the defaults; every free-text option at once set to a distinct,
+unusual valid value; every non-default choice value (with that free text); each boolean flipped; all booleans
+flipped. Invalid cases come from the manifest too: a value outside each pattern, range and choice list.
 """
 
 from __future__ import annotations
@@ -11,28 +11,68 @@ from dataclasses import dataclass, field
 
 from generator.manifest import Option, OptionValue, Template
 
-# Valid non-default values for free-text options, tried in order until one matches the option's pattern.
-_ALTERNATIVES = ("vision-lab", "Vision lab: a demo, with (punctuation) & more.", "ml-team", "feature/x1",
-                 "https://git.example.org/team/vision-lab.git", "photos/train", "labelled_images", "models_v2",
-                 "x", "a-b")
+# Non-default free-text candidates, odd ones first: spaces, quotes, `$1`, backslashes, unicode, glob characters.
+ODD_TEXT = (
+    "Vision lab: it's a demo, with (punctuation) & $1 \\back\\slash, ünïcode * ? [x] — done.",
+    "Vision lab: it's a demo, with (punctuation) & $1 $g1 #artifactId ünïcode * ? [x] — done.",
+    "Vision lab: a demo, with spaces & more",
+    "vision-lab", "ml-team.v2", "ml_team", "feature/x1", "https://git.example.org:8443/team/vision-lab.git",
+    "photos/train_2024", "labelled_images", "models_v2", "x", "a-b", "Q",
+)
 
 
 @dataclass(frozen=True)
 class Case:
+    """One combination: manifest values (snake_case) that differ from the defaults."""
+
     id: str
     values: dict[str, OptionValue] = field(default_factory=dict)
 
 
+def odd_value(option: Option, name: str = "x", used: frozenset[OptionValue] = frozenset()) -> OptionValue | None:
+    """A valid non-default value, as unusual as the option's pattern or range allows, and not in `used`.
+
+    Distinct values per option make a swapped substitution visible.
+    """
+    if option.type == "integer":
+        low, high = option.min or 0, option.max if option.max is not None else 10**6
+        picks = [high, low + 1, (low + high) // 2, low, high - 1]
+        return next((v for v in picks if v != option.default and v not in used and low <= v <= high), None)
+    if option.type != "string":
+        return None
+    slug = name.replace("_", "-")
+    for candidate in (*ODD_TEXT, f"v-{slug}", f"v_{name}", f"v{slug}/x", f"https://git.example.org/{slug}.git"):
+        try:
+            if candidate != option.default and candidate not in used and option.coerce(candidate) == candidate:
+                return candidate
+        except ValueError:
+            continue
+    return None
+
+
+def odd_values(template: Template) -> dict[str, OptionValue]:
+    """A distinct unusual value for every free-text option of `template`."""
+    values: dict[str, OptionValue] = {}
+    for name, option in template.options.items():
+        value = odd_value(option, name, frozenset(values.values()))
+        if value is not None:
+            values[name] = value
+    return values
+
+
 def valid_cases(template: Template) -> list[Case]:
-    cases = [Case("defaults")]
+    """Defaults; odd free text; every choice value (with odd free text); each boolean flipped; all flipped."""
+    odd = odd_values(template)
+    cases = [Case("defaults"), Case("odd-free-text", odd)]
     for name, option in template.options.items():
         if option.type == "choice":
-            cases += [Case(f"{name}={value}", {name: value}) for value in option.choice_values if value != option.default]
+            cases += [Case(f"{name}={value}", {**odd, name: value}) for value in option.choice_values
+                      if value != option.default]
         elif option.type == "boolean":
             cases.append(Case(f"{name}={not option.default}", {name: not option.default}))
-    changed = {name: value for name, option in template.options.items()
-               if (value := _other_value(option)) is not None}
-    cases.append(Case("free-text-changed", changed))
+    flipped = {n: not o.default for n, o in template.options.items() if o.type == "boolean"}
+    if flipped:
+        cases.append(Case("all-booleans-flipped", {**odd, **flipped}))
     return cases
 
 
@@ -46,18 +86,3 @@ def invalid_cases(template: Template) -> list[Case]:
         elif option.type == "string":
             cases.append(Case(f"{name}-bad-pattern", {name: 'bad "value" {{x}}'}))
     return cases
-
-
-def _other_value(option: Option) -> OptionValue | None:
-    if option.type == "integer":
-        value = int(option.default) + 1
-        return value if option.max is None or value <= option.max else int(option.default) - 1
-    if option.type != "string":
-        return None
-    for candidate in _ALTERNATIVES:
-        try:
-            if candidate != option.default and option.coerce(candidate) == candidate:
-                return candidate
-        except ValueError:
-            continue
-    return None

@@ -95,12 +95,15 @@ def test_invalid_values_fail_with_a_clear_message(cookies: Any, template: Templa
     assert str(raised.value).startswith(f"invalid answers: {name}: ")
 
 
-@pytest.mark.parametrize(("case", "claims"), [
-    ("cnn-trainer:defaults", set()),
-    ("cnn-trainer:data_source=postgres", {"training-db"}),
-    ("cnn-trainer:mlflow_claim=True", {"mlflow"}),
+@pytest.mark.parametrize(("case", "claim_options"), [
+    ("cnn-trainer:defaults", []),
+    ("cnn-trainer:data_source=postgres", ["db_claim"]),
+    ("cnn-trainer:mlflow_claim=True", []),
 ])
-def test_a_chosen_service_gets_a_service_claim(baked: dict[str, Path], case: str, claims: set[str]) -> None:
+def test_a_chosen_service_gets_a_service_claim(baked: dict[str, Path], case: str, claim_options: list[str]) -> None:
+    template = next(t for t in TEMPLATES if t.name == case.split(":")[0])
+    values = template.resolve(next(c.values for t, c in VALID if f"{t.name}:{c.id}" == case))
+    expected = {str(values[name]) for name in claim_options} | ({"mlflow"} if values["mlflow_claim"] else set())
     workload = yaml.safe_load((baked[case] / "config" / "workload.yaml").read_text())
     found = {claim["ref"]["name"] for claim in workload["spec"].get("serviceClaims") or []}
-    assert found == claims
+    assert found == expected

@@ -13,12 +13,11 @@ from generator.accelerator.preview import preview
 from generator.cli import main
 from generator.manifest import Template
 from generator.render import render_to
+from tests.matrix import Case, valid_cases
 
-from .conftest import (
-    PROVENANCE_FILE, TEMPLATES, Case, accelerator_options, parity_cases, read_tree,
-)
+from .conftest import PROVENANCE_FILE, TEMPLATES, accelerator_options, read_tree
 
-CASES = [(t, c) for t in TEMPLATES for c in parity_cases(t)]
+CASES = [(t, c) for t in TEMPLATES for c in valid_cases(t)]
 IDS = [f"{t.name}:{c.id}" for t, c in CASES]
 
 
@@ -48,7 +47,7 @@ def test_template_accelerator_matches_tapml_new(template: Template, case: Case, 
     _assert_same(expected, _previewed(exported / ACCELERATORS_DIR / template.name, options, tmp_path / "preview"))
 
 
-ROOT_CASES = [(t, c) for t in TEMPLATES for c in parity_cases(t) if c.id in ("defaults", "odd-free-text",
+ROOT_CASES = [(t, c) for t in TEMPLATES for c in valid_cases(t) if c.id in ("defaults", "odd-free-text",
                                                                               "all-booleans-flipped")]
 
 
@@ -61,7 +60,7 @@ def test_root_accelerator_matches_tapml_new(template: Template, case: Case, tmp_
 
 @pytest.mark.parametrize("template", TEMPLATES, ids=[t.name for t in TEMPLATES])
 def test_cli_preview_matches_cli_new(template: Template, tmp_path: Path, exported: Path) -> None:
-    case = parity_cases(template)[1]
+    case = valid_cases(template)[1]
     options = tmp_path / "options.json"
     options.write_text(json.dumps(accelerator_options(template, case.values)), encoding="utf-8")
     runner = CliRunner()
@@ -79,7 +78,7 @@ def test_cli_preview_matches_cli_new(template: Template, tmp_path: Path, exporte
 
 def test_matrix_covers_every_choice_and_boolean() -> None:
     for template in TEMPLATES:
-        cases = parity_cases(template)
+        cases = valid_cases(template)
         for name, option in template.options.items():
             seen = {template.resolve(case.values)[name] for case in cases}
             if option.type == "choice":

@@ -13,8 +13,9 @@ import yaml
 from generator.accelerator.export import ACCELERATORS_DIR
 from generator.accelerator.model import ACCELERATOR_FILE
 from generator.accelerator.spel import java_string
+from tests.matrix import ODD_TEXT, valid_cases
 
-from .conftest import ODD_TEXT, TEMPLATES, parity_cases, run_node
+from .conftest import TEMPLATES, run_node
 from .java_subset import problems
 
 REJECT_PROBES = (
@@ -46,7 +47,7 @@ def _samples(option: dict[str, Any]) -> list[str]:
     """Accepted samples (default and every matrix value of options with this regex) plus rejected probes."""
     accepted = {java_string(option["defaultValue"])}
     for template in TEMPLATES:
-        for case in parity_cases(template):
+        for case in valid_cases(template):
             accepted |= {java_string(v) for v in case.values.values() if not isinstance(v, bool)}
     return sorted(accepted | set(ODD_TEXT) | set(REJECT_PROBES))
 
