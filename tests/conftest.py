@@ -12,24 +12,14 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
 from generator.manifest import Template, load_all
+from tests.support import SHARED, require
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
 NODE_DIR = Path(__file__).resolve().parent / "node"
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require(service: str, why: str) -> NoReturn:
-    """Skip locally, fail in CI."""
-    message = f"{service} unavailable: {why}"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: services must run, not skip)")
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
@@ -54,11 +44,16 @@ def workload_validator(schemas_dir: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def backstage_validate() -> Callable[[list[Path]], list[dict[str, Any]]]:
-    """Run Backstage's own @backstage/catalog-model over files; one result dict per document."""
-    node = shutil.which("node")
-    if node is None:
+def node() -> str:
+    found = shutil.which("node")
+    if found is None:
         require("node", "node is not on PATH")
+    return found
+
+
+@pytest.fixture(scope="session")
+def backstage_validate(node: str) -> Callable[[list[Path]], list[dict[str, Any]]]:
+    """Run Backstage's own @backstage/catalog-model over files; one result dict per document."""
     if not (NODE_DIR / "node_modules" / "@backstage" / "catalog-model").is_dir():
         require("@backstage/catalog-model", f"run `npm ci --prefix {NODE_DIR}`")
 

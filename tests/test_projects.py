@@ -17,7 +17,7 @@ import pytest
 
 from generator.manifest import Template, load_all
 from generator.render import render
-from tests.conftest import IN_CI
+from tests.support import IN_CI
 
 # Chosen so that every conditional test file of every template runs in at least one variant
 # (test_every_conditional_test_file_runs_somewhere checks that).

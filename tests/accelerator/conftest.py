@@ -1,32 +1,20 @@
-"""Shared helpers of the accelerator tests: the parity option matrix, tree reading, node, and schema access."""
+"""Shared helpers of the accelerator tests: option JSON, tree reading, node scripts and the exported accelerators."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import pytest
 
 from generator.accelerator.export import ACCELERATORS_DIR, prefixed
 from generator.accelerator.options import camel
 from generator.manifest import PROJECT_NAME_OPTION, OptionValue, Template, load_all
+from tests.support import REPO
 
-REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO.parent / "shared" / "schemas" / "tap-accelerator.schema.json"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 PROVENANCE_FILE = "accelerator-info.yaml"
-
-def require(what: str, why: str) -> NoReturn:
-    """Skip on a developer machine, fail when CI=true."""
-    message = f"{what} unavailable: {why}"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: required tools must be present, not skipped)")
-    pytest.skip(message)
-
 
 def accelerator_options(template: Template, values: dict[str, OptionValue], *, root: bool = False) -> dict[str, Any]:
     """The --options JSON for `values`: camelCase names (prefixed for the root), project name as projectName."""
@@ -51,14 +39,6 @@ def accelerator_dir(template: Template) -> Path:
 TEMPLATES = load_all()
 
 
-@pytest.fixture(scope="session")
-def node() -> str:
-    found = shutil.which("node")
-    if found is None:
-        require("node", "node is not on PATH")
-    return found
-
-
 def run_node(node: str, script: str, payload: Any) -> Any:
     """Run a node script reading JSON on stdin and printing JSON; return the parsed output."""
     done = subprocess.run([node, "-e", script], input=json.dumps(payload), capture_output=True, text=True,
@@ -68,10 +48,8 @@ def run_node(node: str, script: str, payload: Any) -> Any:
 
 
 @pytest.fixture(scope="session")
-def accelerator_schema() -> dict[str, Any]:
-    if not SCHEMA.is_file():
-        require("tap-accelerator.schema.json", f"{SCHEMA} not found beside the repository")
-    return json.loads(SCHEMA.read_text(encoding="utf-8"))
+def accelerator_schema(schemas_dir: Path) -> dict[str, Any]:
+    return json.loads((schemas_dir / "tap-accelerator.schema.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="session")

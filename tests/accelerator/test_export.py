@@ -16,8 +16,9 @@ from generator.accelerator.export import ACCELERATORS_DIR, CATALOG_FILE, acceler
 from generator.accelerator.model import ACCELERATOR_FILE, parse_document
 from generator.build import generated_files
 from generator.cli import main
+from tests.support import REPO
 
-from .conftest import REPO, TEMPLATES
+from .conftest import TEMPLATES
 
 DOCUMENTS = [Path(ACCELERATOR_FILE)] + [Path(ACCELERATORS_DIR) / t.name / ACCELERATOR_FILE for t in TEMPLATES]
 
