@@ -3,6 +3,9 @@
 # Prints the connection URL the tests read from TEST_DATABASE_URL. Idempotent; the password is
 # random per call, so no credential is ever committed.
 set -euo pipefail
+# Only the URL goes to stdout: pg_ctlcluster and psql talk there too ("Removed stale pid file." on a
+# machine restored from an image), so everything else is sent to stderr.
+exec 3>&1 1>&2
 
 role=tapml
 database=tapml
@@ -15,11 +18,11 @@ fi
 read -r version cluster port status _ < <(pg_lsclusters -h | head -n 1) || true
 if [ -z "${version:-}" ]; then
   version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
-  pg_createcluster "$version" main >/dev/null
+  pg_createcluster "$version" main 3>&-
   read -r version cluster port status _ < <(pg_lsclusters -h | head -n 1)
 fi
 if [ "$status" != "online" ]; then
-  pg_ctlcluster "$version" "$cluster" start
+  pg_ctlcluster "$version" "$cluster" start 3>&-  # the server must not hold our stdout open
 fi
 as_postgres() { runuser -u postgres -- "$@"; }
 if as_postgres psql -p "$port" -qtAc "SELECT 1 FROM pg_roles WHERE rolname='$role'" | grep -q 1; then
@@ -29,4 +32,4 @@ else
 fi
 as_postgres psql -p "$port" -qtAc "SELECT 1 FROM pg_database WHERE datname='$database'" | grep -q 1 ||
   as_postgres createdb -p "$port" -O "$role" "$database"
-echo "postgresql://$role:$password@127.0.0.1:$port/$database"
+echo "postgresql://$role:$password@127.0.0.1:$port/$database" >&3

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from generator.manifest import Template, load_all
@@ -69,9 +70,15 @@ def backstage_validate(node: str) -> Callable[[list[Path]], list[dict[str, Any]]
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
+    """A reachable PostgreSQL server; checked once here so a bad URL fails with one clear message."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         require("PostgreSQL", "TEST_DATABASE_URL is not set (scripts/postgres.sh prints one)")
+    try:
+        with psycopg.connect(url, connect_timeout=10) as connection:
+            connection.execute("SELECT 1")
+    except psycopg.Error as error:
+        pytest.fail(f"TEST_DATABASE_URL does not reach PostgreSQL: {error}")
     return url
 
 
