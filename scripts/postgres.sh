@@ -15,13 +15,19 @@ if ! command -v pg_lsclusters >/dev/null; then
   echo "error: PostgreSQL is not installed (apt-get install -y postgresql)" >&2
   exit 1
 fi
-read -r version cluster port status _ < <(pg_lsclusters -h | head -n 1) || true
+read -r version cluster port status _ data_dir _ < <(pg_lsclusters -h | head -n 1) || true
 if [ -z "${version:-}" ]; then
   version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
   pg_createcluster "$version" main 3>&-
-  read -r version cluster port status _ < <(pg_lsclusters -h | head -n 1)
+  read -r version cluster port status _ data_dir _ < <(pg_lsclusters -h | head -n 1)
 fi
 if [ "$status" != "online" ]; then
+  # A machine restored from an image keeps the old postmaster.pid. pg_ctlcluster removes it unless the
+  # pid now belongs to a process whose command line says "postgres" -- which this script's does.
+  pidfile=$data_dir/postmaster.pid
+  if [ -f "$pidfile" ] && [ "$(cat "/proc/$(head -n 1 "$pidfile")/comm" 2>/dev/null)" != postgres ]; then
+    rm -f "$pidfile"
+  fi
   pg_ctlcluster "$version" "$cluster" start 3>&-  # the server must not hold our stdout open
 fi
 as_postgres() { runuser -u postgres -- "$@"; }
