@@ -1,4 +1,4 @@
-"""Packaging for src/TAPMLSENTINEL0016X: requirements.txt installs the project with its last line, `.`.
+"""Packaging for src/TAPMLSENTINEL0017X: requirements.txt installs the project with its last line, `.`.
 
 Deliberately setup.py and not pyproject.toml: the Paketo Python buildpack takes the Poetry path for any project
 with a pyproject.toml. The pinned runtime dependencies live in requirements.txt.
@@ -15,9 +15,9 @@ setup(
     packages=find_packages("src"),
     entry_points={
         "console_scripts": [
-            "TAPMLSENTINEL0001X-train = TAPMLSENTINEL0016X.train:main",
-            "TAPMLSENTINEL0001X-evaluate = TAPMLSENTINEL0016X.evaluate:main",
-            "TAPMLSENTINEL0001X-loop = TAPMLSENTINEL0016X.loop:main",
+            "TAPMLSENTINEL0001X-train = TAPMLSENTINEL0017X.train:main",
+            "TAPMLSENTINEL0001X-evaluate = TAPMLSENTINEL0017X.evaluate:main",
+            "TAPMLSENTINEL0001X-loop = TAPMLSENTINEL0017X.loop:main",
         ],
     },
 )

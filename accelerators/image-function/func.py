@@ -11,10 +11,10 @@ import json
 import threading
 from typing import Any
 
-from TAPMLSENTINEL0022X.errors import RequestError
-from TAPMLSENTINEL0022X.imaging import RAW_MEDIA_TYPES
-from TAPMLSENTINEL0022X.inputs import decode_base64, media_type_of
-from TAPMLSENTINEL0022X.service import Service
+from TAPMLSENTINEL0023X.errors import RequestError
+from TAPMLSENTINEL0023X.imaging import RAW_MEDIA_TYPES
+from TAPMLSENTINEL0023X.inputs import decode_base64, media_type_of
+from TAPMLSENTINEL0023X.service import Service
 
 _service: Service | None = None
 _lock = threading.Lock()

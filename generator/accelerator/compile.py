@@ -2,7 +2,7 @@
 
 The engine does not run Jinja. Each file is rendered with every free-text value replaced by a sentinel
 (`TAPMLSENTINEL0001X`: fixed width, so none is a prefix of another) and once per combination of the boolean and
-choice options its Jinja refers to. The accelerator then carries:
+choice options its Jinja branches on (a choice that is only printed is substituted like free text). The accelerator then carries:
 
 - unconditional files at their path; conditional ones (tapml.yaml `files:`) at their path too, left out of the
   catch-all Merge child and included by a child with a `condition:`;
@@ -67,9 +67,11 @@ class CompiledTemplate:
 
 
 def free_texts(template: Template) -> list[FreeText]:
-    """Sentinels for string and integer options and derived values, in manifest order."""
+    """Sentinels for values the engine can substitute verbatim, in manifest order: string, integer and choice
+    options and derived values. A choice option is also a branch option: it takes its sentinel only where a
+    file prints it as a plain `{{ cookiecutter.NAME }}` and branches on it nowhere."""
     items: list[FreeText] = []
-    names = [n for n, o in template.options.items() if o.type in ("string", "integer")] + list(template.derived)
+    names = [n for n, o in template.options.items() if o.type != "boolean"] + list(template.derived)
     for index, name in enumerate(names, start=1):
         key = f"__{name}" if name in template.derived else name
         expression = spel_symbol(template, name)
@@ -92,7 +94,8 @@ def vocabulary(template: Template, free: list[FreeText]) -> Vocabulary:
         base[name] = option.default
     for item in free:
         base[item.key] = item.sentinel
-    return Vocabulary(frozenset(item.key for item in free), branch, base)
+    keys = {item.key for item in free}
+    return Vocabulary(frozenset(keys - branch.keys()), branch, base, frozenset(keys & branch.keys()))
 
 
 def compile_template(template: Template) -> CompiledTemplate:

@@ -2,7 +2,8 @@
 
 The TAP engine does not run Jinja, so each file is rendered ahead of time: every free-text value (string and
 integer options, derived values) becomes a unique sentinel that `ReplaceText` swaps for a SpEL expression later,
-and the file is rendered once per combination of the boolean/choice options its Jinja actually refers to.
+and the file is rendered once per combination of the boolean/choice options its Jinja actually branches on. A
+choice option that a file only prints keeps its sentinel there, so it costs a substitution, not a variant.
 Identical outputs are grouped; each group becomes one variant selected by a SpEL condition.
 """
 
@@ -42,6 +43,7 @@ class Vocabulary:
     free: frozenset[str]
     branch: Mapping[str, tuple[object, ...]]
     base: Mapping[str, object]
+    printable: frozenset[str] = frozenset()  # branch options with a sentinel in `base`: a plain print is no branch
 
 
 def referenced(source: str, env: Environment, vocab: Vocabulary, where: Path, offset: int = 0) -> set[str]:
@@ -67,7 +69,7 @@ def referenced(source: str, env: Environment, vocab: Vocabulary, where: Path, of
             hint = FILTER_FIX if kind != "a branch" else BRANCH_FIX
             raise CompileError(f"{kind} uses free-text value {key!r}; the TAP engine only substitutes it verbatim",
                                path=where, line=node.lineno + offset, hint=hint)
-        if key in vocab.branch:
+        if key in vocab.branch and not (key in vocab.printable and isinstance(parent, nodes.Output)):
             found.add(key)
         elif key in ("_template", "_output_dir", "_repo_dir", "_checkout"):
             raise CompileError(f"cookiecutter.{key} depends on where cookiecutter runs", path=where,

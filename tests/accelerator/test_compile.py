@@ -137,3 +137,24 @@ def test_variants_are_grouped_and_only_referenced_options_vary(tmp_path: Path) -
     engine = yaml.safe_load((accelerator / "accelerator.yaml").read_text(encoding="utf-8"))["engine"]
     conditions = {child.get("condition") for child in engine["merge"][0]["merge"]}
     assert {"(#mode == 'a') || (#mode == 'b')", "#mode == 'c'"} <= conditions
+
+
+@pytest.mark.parametrize("mode", ["a", "b", "c"])
+def test_a_printed_choice_is_substituted_and_a_branched_one_varies(tmp_path: Path, mode: str) -> None:
+    files = {"printed.txt": "mode {{ cookiecutter.mode }}\n",
+             "both.txt": "mode {{ cookiecutter.mode }}{% if cookiecutter.mode == 'b' %} (b){% endif %}\n"}
+    template = make_template(tmp_path, files)
+    accelerator = export(template, tmp_path)
+    stored = sorted(p.relative_to(accelerator).as_posix() for p in accelerator.rglob("*") if p.is_file())
+    assert stored.count("printed.txt") == 1 and not any(p.endswith("/printed.txt") for p in stored)
+    assert len([p for p in stored if p.endswith("/both.txt")]) == 3
+    engine = yaml.safe_load((accelerator / "accelerator.yaml").read_text(encoding="utf-8"))["engine"]
+    replaced = [pair for step in engine["merge"][0]["chain"] if step.get("applyTo")
+                for transform in step["transformations"] for pair in transform["substitutions"]]
+    assert [pair["with"] for pair in replaced].count("#mode") == 1
+
+    expected = read_tree(render_to(template, template.resolve({"mode": mode}), tmp_path / "new"))
+    actual = read_tree(preview(accelerator, {"projectName": "demo-app", "mode": mode}, tmp_path / "preview"))
+    del actual[PROVENANCE_FILE]
+    assert actual == expected
+    assert actual["printed.txt"] == f"mode {mode}\n".encode()

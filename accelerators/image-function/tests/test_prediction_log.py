@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from TAPMLSENTINEL0022X.prediction_log import PredictionLog
-from TAPMLSENTINEL0022X.settings import Settings
+from TAPMLSENTINEL0023X.prediction_log import PredictionLog
+from TAPMLSENTINEL0023X.settings import Settings
 
 from conftest import Digits, Server
 

@@ -1,6 +1,6 @@
 """Shared fixtures: test images, a small model trained here, and the real server on 127.0.0.1.
 
-Everything runs on loopback: the model is trained in the session, and served by `python -m TAPMLSENTINEL0022X` in a subprocess.
+Everything runs on loopback: the model is trained in the session, and served by `python -m TAPMLSENTINEL0023X` in a subprocess.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "TAPMLSENTINEL0022X"
+PACKAGE = "TAPMLSENTINEL0023X"
 CLASS_NAMES = [f"digit-{digit}" for digit in range(10)]
 MAX_UPLOAD_MB = 1
 
@@ -143,19 +143,22 @@ class ServedModels:
 
 
 @pytest.fixture(scope="session")
-def served_models(tmp_path_factory: pytest.TempPathFactory, digits: Digits) -> ServedModels:
-    folder = tmp_path_factory.mktemp("model")
-    model = train_digits_model(digits, seed=1)
-    model.save(folder / "digits.keras")
-    (folder / "labels.json").write_text(json.dumps(CLASS_NAMES), encoding="utf-8")
-    from TAPMLSENTINEL0022X.source_keras_file import ModelSource
-    from TAPMLSENTINEL0022X.settings import Settings
+def served_models(tmp_path_factory: pytest.TempPathFactory) -> ServedModels:
+    """MobileNetV2 with local (untrained) weights and a local class index: tests never download."""
+    from keras.applications import mobilenet_v2
 
-    version = ModelSource(Settings(model_path=str(folder / "digits.keras"))).latest()
+    folder = tmp_path_factory.mktemp("model")
+    model = mobilenet_v2.MobileNetV2(weights=None)
+    model.save_weights(folder / "mobilenet_v2.weights.h5")
+    index = {str(i): [f"n{i:08d}", f"class-{i}"] for i in range(1000)}
+    (folder / "imagenet_class_index.json").write_text(json.dumps(index), encoding="utf-8")
     return ServedModels(
-        name="digits",
-        by_version={version: model},
-        env={"MODEL_PATH": str(folder / "digits.keras"), "LABELS_PATH": str(folder / "labels.json")},
+        name="mobilenet_v2",
+        by_version={},
+        env={
+            "MOBILENET_WEIGHTS": str(folder / "mobilenet_v2.weights.h5"),
+            "LABELS_PATH": str(folder / "imagenet_class_index.json"),
+        },
     )
 
 
@@ -210,6 +213,7 @@ def server(
     served_models: ServedModels, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
     extra = {
+        "MAX_BATCH_SIZE": "4",  # fewer batch sizes to trace at start-up
     }
     log = tmp_path_factory.mktemp("server") / "server.log"
     started = start_server(server_env(served_models, free_port(), **extra), log)

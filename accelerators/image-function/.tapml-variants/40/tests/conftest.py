@@ -1,6 +1,6 @@
 """Shared fixtures: test images, a small model trained here, and the real server on 127.0.0.1.
 
-Everything runs on loopback: the model is trained in the session, and served by `python -m TAPMLSENTINEL0022X` in a subprocess.
+Everything runs on loopback: the model is trained in the session, and served by `python -m TAPMLSENTINEL0023X` in a subprocess.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "TAPMLSENTINEL0022X"
+PACKAGE = "TAPMLSENTINEL0023X"
 CLASS_NAMES = [f"digit-{digit}" for digit in range(10)]
 MAX_UPLOAD_MB = 1
 
@@ -185,8 +185,8 @@ def served_models(tmp_path_factory: pytest.TempPathFactory, digits: Digits) -> S
     model = train_digits_model(digits, seed=1)
     model.save(folder / "digits.keras")
     (folder / "labels.json").write_text(json.dumps(CLASS_NAMES), encoding="utf-8")
-    from TAPMLSENTINEL0022X.source_keras_file import ModelSource
-    from TAPMLSENTINEL0022X.settings import Settings
+    from TAPMLSENTINEL0023X.source_keras_file import ModelSource
+    from TAPMLSENTINEL0023X.settings import Settings
 
     version = ModelSource(Settings(model_path=str(folder / "digits.keras"))).latest()
     return ServedModels(

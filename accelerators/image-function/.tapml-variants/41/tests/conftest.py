@@ -1,6 +1,6 @@
 """Shared fixtures: test images, a small model trained here, and the real server on 127.0.0.1.
 
-Everything runs on loopback: the model is trained in the session, and served by `python -m TAPMLSENTINEL0022X` in a subprocess.
+Everything runs on loopback: the model is trained in the session, and served by `python -m TAPMLSENTINEL0023X` in a subprocess.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGE = "TAPMLSENTINEL0022X"
+PACKAGE = "TAPMLSENTINEL0023X"
 CLASS_NAMES = [f"digit-{digit}" for digit in range(10)]
 MAX_UPLOAD_MB = 1
 

@@ -11,7 +11,7 @@ from PIL import Image
 from conftest import ROOT, Digits, Server, ServedModels, jpeg_bytes, png_bytes
 
 
-def check_prediction(body: dict, models: ServedModels, top_k: int = TAPMLSENTINEL0011X) -> None:
+def check_prediction(body: dict, models: ServedModels, top_k: int = TAPMLSENTINEL0012X) -> None:
     predictions = body["predictions"]
     assert 1 <= len(predictions) <= top_k
     scores = [item["score"] for item in predictions]
