@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -126,22 +126,8 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None) -> 
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    return Settings(
-        data_dir=args.data_dir,
-        image_size=args.image_size,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
-        conv_blocks=args.conv_blocks,
-        filters=args.filters,
-        dropout=args.dropout,
-        patience=args.patience,
-        seed=args.seed,
-        backup_dir=args.backup_dir,
-        tracking_uri=args.tracking_uri,
-        experiment=args.experiment,
-        registered_model_name=args.registered_model_name,
-    )
+    """The settings among the parsed flags (commands may add flags of their own, such as --once)."""
+    return Settings(**{field.name: getattr(args, field.name) for field in fields(Settings)})
 
 
 def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
