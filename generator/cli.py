@@ -130,8 +130,10 @@ def validate(path: Path) -> None:
 @_handle_errors
 def build(check: bool) -> None:
     """Regenerate cookiecutter and TAP files from the template manifests."""
-    changed = build_generated(check=check)
-    verb = "up to date" if not changed else f"wrote {len(changed)} file(s)"
+    report = build_generated(check=check)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    verb = "up to date" if not report.changed else f"wrote {len(report.changed)} file(s)"
     click.echo(f"generated files: {verb}", err=True)
 
 
@@ -141,10 +143,13 @@ def build(check: bool) -> None:
 @click.option("--options-file", type=click.Path(path_type=Path), help="File holding the JSON object of options.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Directory to generate into.")
 @click.option("--force", is_flag=True, help="Replace a non-empty output directory (its .git is kept).")
+@click.option("--fragment", "fragments", multiple=True, metavar="NAME=DIR",
+              help="Where an imported fragment is [default: accelerators/NAME or a sibling folder NAME].")
+@click.option("--no-validate", is_flag=True, help="Skip tapml's project checks (for accelerators of other projects).")
 @_handle_errors
 def preview(accelerator_dir: Path, options_json: str | None, options_file: Path | None, output: Path,
-            force: bool) -> None:
-    """Run ACCELERATOR_DIR's accelerator.yaml engine locally, as TAP would, into OUTPUT."""
+            force: bool, fragments: tuple[str, ...], no_validate: bool) -> None:
+    """Run ACCELERATOR_DIR's accelerator.yaml engine locally, as TAP would, into OUTPUT; validate the result."""
     from .accelerator.preview import parse_options, preview as run_preview
     from .errors import OptionsError
 
@@ -158,7 +163,14 @@ def preview(accelerator_dir: Path, options_json: str | None, options_file: Path 
         given = parse_options(text, str(options_file))
     else:
         given = parse_options(str(options_json))
-    made = run_preview(accelerator_dir, given, output, force=force)
+    fragment_dirs = {}
+    for pair in fragments:
+        name, sep, folder = pair.partition("=")
+        if not sep or not name or not folder:
+            raise OptionsError(f"--fragment {pair!r} is not NAME=DIR")
+        fragment_dirs[name] = Path(folder)
+    made = run_preview(accelerator_dir, given, output, force=force, fragment_dirs=fragment_dirs,
+                       validate=not no_validate)
     click.echo(f"Generated {made} from {accelerator_dir}", err=True)
 
 
@@ -178,3 +190,7 @@ def accelerator_manifests(git_url: str, branch: str, output: Path) -> None:
     click.echo(f"Wrote {written}; or register with:", err=True)
     for line in create_commands(templates, git_url, branch):
         click.echo(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,12 +1,12 @@
 """The small expression language of manifests, with one evaluator and two compilers.
 
-Conditions (`when:` of a conditional file) are Python-syntax boolean expressions over option names:
+Conditions (`when:` of a conditional file, `check:` of a rule) are Python-syntax expressions over option names:
 `data_source == 'postgres'`, `not enable_url_input`, `model_source in ('mlflow', 'file') and flag`.
 They evaluate in Python (tapml), compile to Jinja (cookiecutter hooks) and to SpEL (TAP engine), so
 all three channels select the same files. Nothing is ever passed to `eval`.
 
-Derived values are a source option plus a chain of string operations (`replace`, `lower`, `upper`),
-compiled the same three ways.
+Derived values are a source option plus a chain of string operations (`replace`, `lower`, `upper`,
+`python_package`), compiled the same three ways.
 """
 
 from __future__ import annotations
@@ -17,11 +17,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .errors import ExpressionError
-
-_ALLOWED_NODES = (
-    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Eq,
-    ast.NotEq, ast.In, ast.NotIn, ast.Name, ast.Load, ast.Constant, ast.Tuple, ast.List,
-)
+from .hook_runtime import ConditionError, evaluate, parse_condition
+from .names import package_name, spel_package_name
 
 
 @dataclass(frozen=True)
@@ -34,56 +31,29 @@ class Condition:
     @classmethod
     def parse(cls, source: str) -> Condition:
         try:
-            module = ast.parse(source.strip(), mode="eval")
-        except SyntaxError as exc:
-            raise ExpressionError(f"cannot parse condition {source!r}: {exc.msg}") from None
-        for node in ast.walk(module):
-            if not isinstance(node, _ALLOWED_NODES):
-                raise ExpressionError(
-                    f"condition {source!r} uses {type(node).__name__}",
-                    hint="use option names, literals, ==, !=, in, and, or, not",
-                )
-            if isinstance(node, ast.Compare) and len(node.ops) != 1:
-                raise ExpressionError(f"condition {source!r} chains comparisons; split them with 'and'")
-        return cls(source, module.body)
+            return cls(source, parse_condition(source))
+        except ConditionError as exc:
+            raise ExpressionError(str(exc)) from None
+
+    @classmethod
+    def from_tree(cls, tree: ast.expr) -> Condition:
+        return cls(ast.unparse(tree), tree)
 
     def names(self) -> set[str]:
         return {node.id for node in ast.walk(self.tree) if isinstance(node, ast.Name)}
 
     def evaluate(self, values: Mapping[str, Any]) -> bool:
-        return bool(_evaluate(self.tree, values))
+        try:
+            return bool(evaluate(self.tree, values))
+        except ConditionError as exc:
+            raise ExpressionError(str(exc)) from None
 
     def to_jinja(self) -> str:
-        return _compile(self.tree, _JINJA)
+        return _compile(self.tree, _JINJA, 0)
 
     def to_spel(self, symbol: Callable[[str], str]) -> str:
-        """SpEL text; `symbol` maps an option name to its SpEL variable (e.g. `#dataSource`)."""
-        return _compile(self.tree, _Dialect("&&", "||", "!", "true", "false", symbol, _spel_membership))
-
-
-def _evaluate(node: ast.expr, values: Mapping[str, Any]) -> Any:
-    if isinstance(node, ast.Constant):
-        return node.value
-    if isinstance(node, ast.Name):
-        if node.id not in values:
-            raise ExpressionError(f"condition names unknown option {node.id!r}")
-        return values[node.id]
-    if isinstance(node, (ast.Tuple, ast.List)):
-        return tuple(_evaluate(item, values) for item in node.elts)
-    if isinstance(node, ast.UnaryOp):
-        return not _evaluate(node.operand, values)
-    if isinstance(node, ast.BoolOp):
-        results = (bool(_evaluate(value, values)) for value in node.values)
-        return all(results) if isinstance(node.op, ast.And) else any(results)
-    if isinstance(node, ast.Compare):
-        left, right = _evaluate(node.left, values), _evaluate(node.comparators[0], values)
-        op = node.ops[0]
-        if isinstance(op, ast.Eq):
-            return left == right
-        if isinstance(op, ast.NotEq):
-            return left != right
-        return (left in right) if isinstance(op, ast.In) else (left not in right)
-    raise ExpressionError(f"unsupported expression node {type(node).__name__}")
+        """SpEL text with no more parentheses than needed; `symbol` maps an option name to its variable."""
+        return _compile(self.tree, _Dialect("&&", "||", "!", "true", "false", symbol, _spel_membership), 0)
 
 
 @dataclass(frozen=True)
@@ -107,6 +77,10 @@ def _spel_membership(left: str, items: Sequence[str], negate: bool) -> str:
 
 
 _JINJA = _Dialect("and", "or", "not ", "true", "false", lambda name: f"cookiecutter.{name}", _jinja_membership)
+_COMPARISONS = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+# Binding strength: or < and < comparison < not < primary (SpEL and Jinja agree on this order, except that
+# Jinja's `not` binds looser than a comparison, so Jinja text always gets its parentheses).
+_OR, _AND, _COMPARE, _NOT, _PRIMARY = 1, 2, 3, 4, 5
 
 
 def _literal(value: object, dialect: _Dialect) -> str:
@@ -119,36 +93,49 @@ def _literal(value: object, dialect: _Dialect) -> str:
     raise ExpressionError(f"unsupported literal {value!r}")
 
 
-def _compile(node: ast.expr, dialect: _Dialect) -> str:
+def _compile(node: ast.expr, dialect: _Dialect, outer: int) -> str:
+    text, strength = _compile_node(node, dialect)
+    if dialect is _JINJA:
+        return text if strength == _PRIMARY else f"({text})"
+    return f"({text})" if strength < outer else text
+
+
+def _compile_node(node: ast.expr, dialect: _Dialect) -> tuple[str, int]:
     if isinstance(node, ast.Constant):
-        return _literal(node.value, dialect)
+        return _literal(node.value, dialect), _PRIMARY
     if isinstance(node, ast.Name):
-        return dialect.symbol(node.id)
+        return dialect.symbol(node.id), _PRIMARY
     if isinstance(node, ast.UnaryOp):
-        return f"{dialect.not_}({_compile(node.operand, dialect)})"
+        return dialect.not_ + _compile(node.operand, dialect, _NOT), _NOT
     if isinstance(node, ast.BoolOp):
-        joiner = f" {dialect.and_ if isinstance(node.op, ast.And) else dialect.or_} "
-        return "(" + joiner.join(_compile(value, dialect) for value in node.values) + ")"
+        strength = _AND if isinstance(node.op, ast.And) else _OR
+        joiner = f" {dialect.and_ if strength == _AND else dialect.or_} "
+        return joiner.join(_compile(value, dialect, strength + 1) for value in node.values), strength
     if isinstance(node, ast.Compare):
         left, op, right = node.left, node.ops[0], node.comparators[0]
         if isinstance(op, (ast.In, ast.NotIn)):
             if not isinstance(right, (ast.Tuple, ast.List)):
                 raise ExpressionError("'in' needs a literal list on its right")
-            items = [_compile(item, dialect) for item in right.elts]
-            return dialect.membership(_compile(left, dialect), items, isinstance(op, ast.NotIn))
-        symbol = "==" if isinstance(op, ast.Eq) else "!="
-        return f"({_compile(left, dialect)} {symbol} {_compile(right, dialect)})"
+            items = [_compile(item, dialect, _PRIMARY) for item in right.elts]
+            negate = isinstance(op, ast.NotIn)
+            return dialect.membership(_compile(left, dialect, _PRIMARY), items, negate), _NOT if negate else _PRIMARY
+        symbol = _COMPARISONS[type(op)]
+        return f"{_compile(left, dialect, _PRIMARY)} {symbol} {_compile(right, dialect, _PRIMARY)}", _COMPARE
     raise ExpressionError(f"unsupported expression node {type(node).__name__}")
 
 
 # --- derived values -------------------------------------------------------------------------------
 
-StringOp = Literal["replace", "lower", "upper"]
+StringOp = Literal["replace", "lower", "upper", "python_package"]
 
 
 @dataclass(frozen=True)
 class Transform:
-    """One string operation of a derived value: `replace` takes (old, new); the others take nothing."""
+    """One string operation of a derived value: `replace` takes (old, new); the others take nothing.
+
+    `python_package` turns a project name into its package name (`names.package_name`). Its Jinja form is a
+    plain `-` to `_`, which is the same for every project name that cookiecutter's hook lets through.
+    """
 
     op: StringOp
     args: tuple[str, ...] = ()
@@ -156,19 +143,26 @@ class Transform:
     def apply(self, value: str) -> str:
         if self.op == "replace":
             return value.replace(self.args[0], self.args[1])
+        if self.op == "python_package":
+            return package_name(value)
         return value.lower() if self.op == "lower" else value.upper()
 
     def to_jinja(self) -> str:
         if self.op == "replace":
             old, new = (_literal(arg, _JINJA) for arg in self.args)
             return f"|replace({old}, {new})"
+        if self.op == "python_package":
+            return "|replace('-', '_')"
         return f"|{self.op}"
 
-    def to_spel(self) -> str:
+    def to_spel(self, subject: str, reserved: str = "") -> str:
+        """This step applied to the SpEL expression `subject`; `reserved` names the reserved-names list."""
         if self.op == "replace":
             old, new = (_literal(arg, _SPEL_LITERALS) for arg in self.args)
-            return f".replace({old}, {new})"
-        return ".toLowerCase()" if self.op == "lower" else ".toUpperCase()"
+            return f"{subject}.replace({old}, {new})"
+        if self.op == "python_package":
+            return spel_package_name(subject, reserved)
+        return subject + (".toLowerCase()" if self.op == "lower" else ".toUpperCase()")
 
 
 _SPEL_LITERALS = _Dialect("&&", "||", "!", "true", "false", str, _spel_membership)

@@ -32,13 +32,21 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import AnswersError, ManifestError, UnknownTemplate
+from . import __version__
+from .errors import AnswersError, ExpressionError, ManifestError, UnknownTemplate
 from .expressions import Condition, Transform
+from .names import PROJECT_NAME_PATTERN, name_problems
 
 MANIFEST_NAME = "tapml.yaml"
 PROJECT_DIR = "{{cookiecutter.project_name}}"
 PROJECT_NAME_OPTION = "project_name"
+SHARED_DIR = "_shared"
+PINS_FILE = "pins.yaml"
 _OPTION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_CHOICE_VALUE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Text a free-text value must never contain: the compiled accelerators use `[[name]]` placeholders and
+# `{`, `}` would break YAML and JSON; a pattern that accepts one of these probes is refused.
+_UNSAFE_PROBES = ("[[x]]", "{x}")
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 
@@ -51,7 +59,7 @@ class _Strict(BaseModel):
 
 
 class Choice(_Strict):
-    value: str
+    value: str = Field(pattern=_CHOICE_VALUE.pattern)
     text: str
 
 
@@ -104,6 +112,12 @@ class Option(_Strict):
             raise ValueError("a string option needs a pattern: every value lands in code and YAML")
         if (self.min is not None or self.max is not None) and self.type != "integer":
             raise ValueError("only integer options take min/max")
+        if self.type == "integer" and (self.min is None or self.max is None):
+            raise ValueError("an integer option needs both min and max (TAP checks the range with a regex)")
+        if self.type == "integer" and not self.min <= self.default <= self.max:  # type: ignore[operator]
+            raise ValueError(f"default {self.default} is outside {self.min}..{self.max}")
+        if self.pattern and any(re.fullmatch(self.pattern, probe) for probe in _UNSAFE_PROBES):
+            raise ValueError("the pattern must refuse '[', ']', '{' and '}' (accelerator placeholders use them)")
         if self.type == "string" and self.pattern and not re.fullmatch(self.pattern, str(self.default)):
             raise ValueError(f"default {self.default!r} does not match the pattern")
         return self
@@ -132,7 +146,7 @@ class Option(_Strict):
         return value
 
     def _to_int(self, raw: object) -> int:
-        if isinstance(raw, bool):
+        if isinstance(raw, bool) or raw is None:
             raise ValueError(f"expected an integer, got {raw!r}")
         try:
             value = int(str(raw).strip())
@@ -160,14 +174,14 @@ class Derived(_Strict):
     """A value computed from an option, never asked (package names, slugs)."""
 
     from_: str = Field(alias="from")
-    transforms: tuple[dict[str, tuple[str, ...] | None], ...] = ()
+    transforms: tuple[str | dict[str, tuple[str, ...] | None], ...] = ()
 
     @cached_property
     def steps(self) -> tuple[Transform, ...]:
         steps = []
         for item in self.transforms:
-            ((op, args),) = item.items()
-            if op not in ("replace", "lower", "upper"):
+            ((op, args),) = item.items() if isinstance(item, dict) else ((item, None),)
+            if op not in ("replace", "lower", "upper", "python_package"):
                 raise ValueError(f"unknown transform {op!r}")
             steps.append(Transform(op, tuple(args or ())))  # type: ignore[arg-type]
         return tuple(steps)
@@ -180,6 +194,24 @@ class Derived(_Strict):
 
     def to_jinja(self) -> str:
         return "{{ cookiecutter." + self.from_ + "".join(step.to_jinja() for step in self.steps) + " }}"
+
+
+class Rule(_Strict):
+    """A rule across options, e.g. `min_scale <= max_scale`; `message` may name values as `{option}`."""
+
+    check: str
+    message: str
+
+    @cached_property
+    def condition(self) -> Condition:
+        return Condition.parse(self.check)
+
+
+class SharedPart(_Strict):
+    """A file or folder of `templates/_shared/` that `tapml build` copies into the template's project."""
+
+    from_: str = Field(alias="from")
+    to: str
 
 
 class ConditionalFile(_Strict):
@@ -203,6 +235,8 @@ class Template(_Strict):
     options: dict[str, Option]
     derived: dict[str, Derived] = {}
     files: tuple[ConditionalFile, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    shared: tuple[SharedPart, ...] = ()
     copy_without_render: tuple[str, ...] = ()
     directory: Path = Field(exclude=True)
 
@@ -213,8 +247,9 @@ class Template(_Strict):
             if not _OPTION_NAME.match(name):
                 raise ValueError(f"option name {name!r} must be snake_case")
         project = self.options.get(PROJECT_NAME_OPTION)
-        if project is None or project.type != "string":
-            raise ValueError(f"every template needs a string option {PROJECT_NAME_OPTION!r}")
+        if project is None or project.type != "string" or project.pattern != PROJECT_NAME_PATTERN:
+            raise ValueError(f"every template needs a string option {PROJECT_NAME_OPTION!r} with the pattern "
+                             f"{PROJECT_NAME_PATTERN!r} (one naming rule for every channel)")
         for name, option in self.options.items():
             if option.depends_on and option.depends_on.name not in self.options:
                 raise ValueError(f"{name}.depends_on names unknown option {option.depends_on.name!r}")
@@ -226,6 +261,20 @@ class Template(_Strict):
             unknown = rule.condition.names() - set(self.options)
             if unknown:
                 raise ValueError(f"condition {rule.when!r} names unknown option(s) {sorted(unknown)}")
+        for rule in self.rules:
+            unknown = rule.condition.names() - set(self.options)
+            if unknown:
+                raise ValueError(f"rule {rule.check!r} names unknown option(s) {sorted(unknown)}")
+            try:
+                rule.message.format(**self.defaults())
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"rule message {rule.message!r} names an unknown value: {exc}") from None
+            try:
+                rule.condition.evaluate(self.defaults())
+            except (TypeError, ExpressionError) as exc:
+                raise ValueError(f"rule {rule.check!r} cannot be checked: {exc}") from None
+            if not rule.condition.evaluate(self.defaults()):
+                raise ValueError(f"the defaults break rule {rule.check!r}")
         for tag in self.tags:
             if not re.fullmatch(r"[a-z0-9+#]+(-[a-z0-9+#]+)*", tag):
                 raise ValueError(f"tag {tag!r} must be lower-case words joined by '-'")
@@ -258,9 +307,41 @@ class Template(_Strict):
                 values[name] = option.coerce(given[name])
             except ValueError as exc:
                 problems.append(f"{name}: {exc}")
+        if PROJECT_NAME_OPTION not in [p.split(":")[0] for p in problems]:
+            problems += [f"{PROJECT_NAME_OPTION}: {p}" for p in name_problems(str(values[PROJECT_NAME_OPTION]))]
+        if not problems:
+            problems += [rule.message.format(**values) for rule in self.rules if not rule.condition.evaluate(values)]
         if problems:
             raise AnswersError(problems)
         return values
+
+    @property
+    def shared_dir(self) -> Path:
+        return self.directory.parent / SHARED_DIR
+
+    @cached_property
+    def pins(self) -> dict[str, str]:
+        """Versions every generated project pins alike (`templates/_shared/pins.yaml`), as `cookiecutter._pins`."""
+        path = self.shared_dir / PINS_FILE
+        if not path.is_file():
+            return {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return {str(key): str(value) for key, value in data.items()}
+
+    def constants(self) -> dict[str, object]:
+        """The private cookiecutter values every file may print: template, generator version, pins."""
+        constants: dict[str, object] = {"_tapml_template": self.name, "_tapml_version": __version__}
+        if self.pins:
+            constants["_pins"] = dict(self.pins)
+        if self.copy_without_render:
+            constants["_copy_without_render"] = list(self.copy_without_render)
+        constants["_new_lines"] = "\n"
+        return constants
+
+    def jinja_context(self, values: Mapping[str, OptionValue]) -> dict[str, object]:
+        """The `cookiecutter` mapping templates render with: typed values, derived `__name`s, constants."""
+        derived = {f"__{name}": item.compute(values) for name, item in self.derived.items()}
+        return {**values, **derived, **self.constants()}
 
     def context(self, values: Mapping[str, OptionValue]) -> dict[str, OptionValue]:
         """Option values plus derived values: everything a template file can refer to."""

@@ -1,23 +1,24 @@
 """Render a template into a project: staged in a temporary directory, validated, then moved into place.
 
-Rendering goes through cookiecutter itself (with the generated hooks), so `tapml new` and a plain
+Rendering goes through cookiecutter's own generator (with the generated hooks), so `tapml new` and a plain
 `cookiecutter templates/<name>` run produce the same files. Nothing reaches the target until the
 whole project rendered and validated (see `output.write_atomically`).
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 from cookiecutter.exceptions import CookiecutterException
-from cookiecutter.main import cookiecutter
+from cookiecutter.generate import generate_files
 
 from .errors import RenderError
 from .manifest import OptionValue, Template
 from .output import write_atomically
 from .validate import check_project
+
+CC = "cookiecutter"
 
 
 def render(template: Template, values: Mapping[str, OptionValue], target: Path, *, force: bool = False) -> Path:
@@ -32,22 +33,19 @@ def render(template: Template, values: Mapping[str, OptionValue], target: Path, 
 
 
 def render_to(template: Template, values: Mapping[str, OptionValue], output_dir: Path) -> Path:
-    """Run cookiecutter non-interactively into `output_dir`; return the project directory it made."""
-    extra = {name: value if isinstance(value, bool) else str(value) for name, value in values.items()}
-    with tempfile.TemporaryDirectory(prefix="tapml-cookiecutter-") as scratch:
-        config = Path(scratch) / "config.yaml"
-        config.write_text(f"cookiecutters_dir: {scratch}/templates\nreplay_dir: {scratch}/replay\n", encoding="utf-8")
-        try:
-            made = cookiecutter(
-                str(template.directory),
-                no_input=True,
-                extra_context=extra,
-                output_dir=str(output_dir),
-                config_file=str(config),
-                accept_hooks=True,
-            )
-        except (CookiecutterException, ValueError, OSError) as exc:
-            raise RenderError(f"rendering {template.name} failed: {_first_line(exc)}") from None
+    """Run cookiecutter's generator (files and hooks) into `output_dir`; return the project directory it made.
+
+    The context is built from the typed values (cookiecutter's own prompting would turn integers into text);
+    it holds exactly what a plain `cookiecutter` run of the generated cookiecutter.json holds.
+    """
+    context = {CC: {**template.jinja_context(values), "_template": str(template.directory),
+                    "_output_dir": str(output_dir.resolve()), "_repo_dir": str(template.directory),
+                    "_checkout": None}}
+    try:
+        made = generate_files(repo_dir=str(template.directory), context=context, output_dir=str(output_dir),
+                              accept_hooks=True)
+    except (CookiecutterException, ValueError, OSError) as exc:
+        raise RenderError(f"rendering {template.name} failed: {_first_line(exc)}") from None
     return Path(made)
 
 

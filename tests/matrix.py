@@ -2,7 +2,9 @@
 
 Independent options are cycled, not multiplied: the defaults; every free-text option at once set to a distinct,
 unusual valid value; every non-default choice value (with that free text); each boolean flipped; all booleans
-flipped. Invalid cases come from the manifest too: a value outside each pattern, range and choice list.
+flipped; then pairwise cases, so every pair of values of any two boolean or choice options appears together
+(what the accelerator's segments need: each is kept in some case and dropped in another). Invalid cases come
+from the manifest too: a value outside each pattern, range and choice list.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from generator.manifest import Option, OptionValue, Template
 # Non-default free-text candidates, odd ones first: spaces, quotes, `$1`, backslashes, unicode, glob characters.
 ODD_TEXT = (
     "Vision lab: it's a demo, with (punctuation) & $1 \\back\\slash, ünïcode * ? [x] — done.",
-    "Vision lab: it's a demo, with (punctuation) & $1 $g1 #artifactId ünïcode * ? [x] — done.",
+    "Vision lab: it's a demo, with (punctuation) & $1 $g1 #artifactId #projectSlug ünïcode * ? — done.",
     "Vision lab: a demo, with spaces & more",
     "vision-lab", "ml-team.v2", "ml_team", "feature/x1", "https://git.example.org:8443/team/vision-lab.git",
     "photos/train_2024", "labelled_images", "models_v2", "x", "a-b", "Q",
@@ -73,6 +75,30 @@ def valid_cases(template: Template) -> list[Case]:
     flipped = {n: not o.default for n, o in template.options.items() if o.type == "boolean"}
     if flipped:
         cases.append(Case("all-booleans-flipped", {**odd, **flipped}))
+    return cases + pairwise_cases(template, odd)
+
+
+def pairwise_cases(template: Template, odd: dict[str, OptionValue]) -> list[Case]:
+    """Greedy all-pairs over the boolean and choice options: each new case covers the most uncovered pairs."""
+    space = {n: ((True, False) if o.type == "boolean" else o.choice_values)
+             for n, o in template.options.items() if o.type in ("boolean", "choice")}
+    names = list(space)
+    uncovered = {((a, x), (b, y)) for i, a in enumerate(names) for b in names[i + 1:]
+                 for x in space[a] for y in space[b]}
+    cases: list[Case] = []
+    while uncovered:
+        values: dict[str, OptionValue] = {}
+        for name in names:
+            values[name] = max(space[name], key=lambda value: sum(
+                ((other, values[other]), (name, value)) in uncovered or ((name, value), (other, values[other]))
+                in uncovered for other in values) + 0.5 * sum(1 for pair in uncovered if (name, value) in pair))
+        covered = {pair for pair in uncovered if all(values[n] == v for n, v in pair)}
+        if not covered:
+            pair = min(uncovered, key=repr)
+            values.update(dict(pair))
+            covered = {p for p in uncovered if all(values[n] == v for n, v in p)}
+        uncovered -= covered
+        cases.append(Case(f"pairwise-{len(cases) + 1}", {**odd, **values}))
     return cases
 
 

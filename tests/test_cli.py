@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from generator.manifest import load_all, templates_root
+from generator.names import PROJECT_NAME_PATTERN
 from generator.render import list_tree
 
 TAPML = [sys.executable, "-m", "generator"]
@@ -25,7 +26,7 @@ MINIMAL_MANIFEST = {
     "tags": ["test"],
     "options": {
         "project_name": {"type": "string", "label": "Name", "default": "tiny-app",
-                         "pattern": "^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$"},
+                         "pattern": PROJECT_NAME_PATTERN},
     },
 }
 

@@ -11,10 +11,10 @@ import json
 import threading
 from typing import Any
 
-from TAPMLSENTINEL0023X.errors import RequestError
-from TAPMLSENTINEL0023X.imaging import RAW_MEDIA_TYPES
-from TAPMLSENTINEL0023X.inputs import decode_base64, media_type_of
-from TAPMLSENTINEL0023X.service import Service
+from [[packageName]].errors import RequestError
+from [[packageName]].imaging import RAW_MEDIA_TYPES
+from [[packageName]].inputs import decode_base64, media_type_of
+from [[packageName]].service import Service
 
 _service: Service | None = None
 _lock = threading.Lock()

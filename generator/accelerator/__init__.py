@@ -1,12 +1,6 @@
-"""TAP Application Accelerator export and a local engine that previews accelerators without a cluster.
+"""TAP Application Accelerator export, and a local engine that runs accelerators without a cluster.
 
-`compile_template` turns a tapml template into an accelerator, `accelerator_files` is the `tapml build`
-producer, `preview` runs an accelerator.yaml engine locally and `accelerator_manifests` writes Accelerator CRs.
+`compile.compile_template` turns a template into an accelerator, `export.accelerator_files` is the
+`tapml build` producer, `preview.preview` runs an accelerator.yaml engine locally, and `manifests` writes the
+Accelerator and Fragment resources that register them.
 """
-
-from __future__ import annotations
-
-from .compile import CompiledTemplate, compile_template
-from .export import accelerator_files
-
-__all__ = ["CompiledTemplate", "accelerator_files", "compile_template"]

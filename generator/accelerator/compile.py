@@ -1,206 +1,281 @@
-"""Compile a tapml template into a TAP accelerator: pre-rendered files plus an `accelerator.yaml`.
+"""Compile a tapml template into a TAP accelerator: each project file once, plus an `accelerator.yaml` engine.
 
-The engine does not run Jinja. Each file is rendered with every free-text value replaced by a sentinel
-(`TAPMLSENTINEL0001X`: fixed width, so none is a prefix of another) and once per combination of the boolean and
-choice options its Jinja branches on (a choice that is only printed is substituted like free text). The accelerator then carries:
+A compiled file sits at its own path. Free-text values and templated path segments read `[[optionName]]`;
+branches over boolean and choice options stay in the file as segments marked with the SpEL condition that
+keeps them (see `segments.py`). The engine then:
 
-- unconditional files at their path; conditional ones (tapml.yaml `files:`) at their path too, left out of the
-  catch-all Merge child and included by a child with a `condition:`;
-- Jinja variants under `.tapml-variants/<n>/`, one folder per condition, moved back by `RewritePath`;
-- `ReplaceText` from sentinels to SpEL (`#artifactId` for the project name, `#<option>` otherwise, `let` symbols
-  for derived values), and `RewritePath` for paths that hold sentinels;
-- a `Provenance` transform last.
+- includes every file, and files that exist only for some answers (manifest `files:`, or a Jinja path that
+  renders empty) only under their condition;
+- drops the segments whose condition is false, then every marker (`ReplaceText` regexes);
+- replaces the placeholders with SpEL (`#projectSlug`, `#dataSource`, `let` symbols for derived values) and
+  renames the paths that hold them (`RewritePath`);
+- fails generation when a cross-field rule of the manifest is broken (as far as TAP can check one).
+
+A file that cannot carry markers (see `segments.NoMarkers`) is stored once per distinct rendering under
+`.tapml-variants/<n>/`, and the build says which file and why.
 """
 
 from __future__ import annotations
 
-import json
+import ast
+import fnmatch
+import itertools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from binaryornot.check import is_binary
+from jinja2 import Environment, TemplateError
 
-from ..build import cookiecutter_json
 from ..errors import CompileError
-from ..manifest import MANIFEST_NAME, PROJECT_NAME_OPTION, Template
-from .model import ACCELERATOR_FILE, RESERVED
-from .options import accelerator_options, camel, spel_symbol
-from .variants import CC, Combo, FileRenderer, Vocabulary
+from ..expressions import Condition
+from ..manifest import MANIFEST_NAME, Template
+from ..names import spel_project_slug, spel_project_words, spel_reserved
+from .conditions import describe, domains, negate
+from .model import (
+    ACCELERATOR_FILE, AcceleratorOption, Chain, Combo, Provenance, RegexReplace, ReplaceText, RewritePath,
+    Substitution, Symbol, Transform,
+)
+from .names import PROJECT_SLUG, PROJECT_WORDS, RESERVED_NAMES, OptionNames
+from .options import accelerator_options
+from .segments import (
+    CC, MARKER, Marked, NoMarkers, Vocabulary, compile_text, drop_pattern, java_quote, parse,
+)
 
-SENTINEL_PREFIX = "TAPMLSENTINEL"
-SENTINEL = re.compile(SENTINEL_PREFIX + r"\d{4}X")
 VARIANTS_DIR = ".tapml-variants"
-_ANT_SPECIAL = set("*?{}[]\\")
+TOKEN_PREFIX = "TAPMLPH_"
+TOKEN = re.compile(TOKEN_PREFIX + r"([A-Za-z0-9]+)_")
+RESERVED_TEXT = re.compile(r"\[\[(?:if |end |[A-Za-z][A-Za-z0-9]*\]\])|" + TOKEN_PREFIX)
+_ANT_SPECIAL = set("*?{}\\")
 
 
-@dataclass(frozen=True)
-class FreeText:
-    """A value the engine substitutes verbatim: its cookiecutter key, sentinel and SpEL expression."""
+def token(camel_name: str) -> str:
+    """The compiler's own stand-in for a placeholder (glob-safe); written out as `[[camelName]]`."""
+    return f"{TOKEN_PREFIX}{camel_name}_"
 
-    key: str
-    sentinel: str
-    expression: str
+
+def display(text: str) -> str:
+    return TOKEN.sub(r"[[\1]]", text)
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One file the engine may emit: its final path (still with sentinels), bytes and SpEL condition."""
+    """One stored file: where it is kept, its bytes, when it is included, and whether text transforms apply."""
 
+    stored: str
     path: str
     content: bytes
-    condition: str | None
-    rendered: bool
+    condition: Condition | None
+    text: bool
 
 
-@dataclass(frozen=True)
+@dataclass
 class CompiledTemplate:
-    """A template's accelerator: `files` (path under the accelerator folder → bytes), options and engine body."""
+    """A template's accelerator: stored files, options and engine, and what the tests and the build report.
+
+    `segments` and `includes` map the SpEL label of every conditional segment and conditional file (or
+    variant) to its condition, so tests can show each is both kept and removed by some option set.
+    """
 
     template: Template
     files: dict[str, bytes]
-    options: list[dict[str, object]]
-    main: dict[str, object]
+    options: list[AcceleratorOption]
+    engine: Combo
+    segments: dict[str, Condition] = field(default_factory=dict)
+    includes: dict[str, Condition] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
-def free_texts(template: Template) -> list[FreeText]:
-    """Sentinels for values the engine can substitute verbatim, in manifest order: string, integer and choice
-    options and derived values. A choice option is also a branch option: it takes its sentinel only where a
-    file prints it as a plain `{{ cookiecutter.NAME }}` and branches on it nowhere."""
-    items: list[FreeText] = []
-    names = [n for n, o in template.options.items() if o.type != "boolean"] + list(template.derived)
-    for index, name in enumerate(names, start=1):
-        key = f"__{name}" if name in template.derived else name
-        expression = spel_symbol(template, name)
-        if name in template.options and template.options[name].type == "integer":
-            expression = f"T(java.lang.String).valueOf({expression})"
-        items.append(FreeText(key, f"{SENTINEL_PREFIX}{index:04d}X", expression))
-    return items
+@dataclass
+class _Context:
+    template: Template
+    names: OptionNames
+    vocab: Vocabulary
+    kinds: dict[str, str]
+    env: Environment
+    compiled: CompiledTemplate
 
-
-def vocabulary(template: Template, free: list[FreeText]) -> Vocabulary:
-    """The cookiecutter context with sentinels for free text and defaults for the branch options."""
-    base: dict[str, object] = json.loads(cookiecutter_json(template))
-    base.pop("__prompts__", None)
-    branch: dict[str, tuple[object, ...]] = {}
-    for name, option in template.options.items():
-        if option.type == "boolean":
-            branch[name] = (True, False)
-        elif option.type == "choice":
-            branch[name] = option.choice_values
-        base[name] = option.default
-    for item in free:
-        base[item.key] = item.sentinel
-    keys = {item.key for item in free}
-    return Vocabulary(frozenset(keys - branch.keys()), branch, base, frozenset(keys & branch.keys()))
+    def label(self, condition: Condition) -> str:
+        return condition.to_spel(self.names.symbol)
 
 
 def compile_template(template: Template) -> CompiledTemplate:
     """Compile `template`; raise `CompileError` (file, line, fix) for constructs the engine cannot reproduce."""
-    _check_names(template)
-    free = free_texts(template)
-    vocab = vocabulary(template, free)
-    renderer = FileRenderer(template.project_dir, vocab)
-    entries = _apply_file_rules(template, renderer, list(_entries(template, renderer, vocab)))
-    files, main = _engine(template, entries, free)
-    return CompiledTemplate(template, files, accelerator_options(template), main)
-
-
-def _check_names(template: Template) -> None:
-    """TAP naming rules: no "accelerator" in the display name; camelCase option names unique and not built-in."""
+    names = OptionNames(template)
+    manifest = template.directory / MANIFEST_NAME
     if "accelerator" in template.display_name.lower():
-        raise CompileError("display_name must not contain 'accelerator' (TAP best practice)",
-                           path=template.directory / MANIFEST_NAME, hint="the GUI already lists accelerators")
-    seen: dict[str, str] = {}
-    for name in [*template.options, *template.derived]:
-        if name == PROJECT_NAME_OPTION:
-            continue
-        symbol = camel(name)
-        if symbol in RESERVED or symbol in seen:
-            clash = "a TAP built-in" if symbol in RESERVED else f"{seen[symbol]!r}"
-            raise CompileError(f"{name!r} becomes #{symbol}, which clashes with {clash}",
-                               path=template.directory / MANIFEST_NAME, hint="rename the option")
-        seen[symbol] = name
+        raise CompileError("display_name must not contain 'accelerator' (TAP best practice)", path=manifest,
+                           hint="the GUI already lists accelerators")
+    for clash in names.clashes():
+        raise CompileError(clash, path=manifest, hint="rename the option")
+    compiled = CompiledTemplate(template, {}, accelerator_options(template), Combo())
+    context = _context(template, names, compiled)
+    entries = _apply_file_rules(context, list(_entries(context)))
+    compiled.files = {display(entry.stored): entry.content for entry in entries}
+    compiled.engine = _engine(context, entries)
+    return compiled
 
 
-def _walk_project(template: Template, copy_globs: tuple[str, ...]) -> Iterator[tuple[str, str, bool]]:
+def _context(template: Template, names: OptionNames, compiled: CompiledTemplate) -> _Context:
+    from cookiecutter.environment import StrictEnvironment  # type: ignore[import-untyped]
+
+    text: dict[str, str] = {}
+    kinds: dict[str, str] = {}
+    for name, option in template.options.items():
+        if option.type != "boolean":
+            text[name], kinds[name] = token(names.camel(name)), option.type
+    for name in template.derived:
+        text[f"__{name}"], kinds[f"__{name}"] = token(names.camel(name)), "derived"
+    branch = domains(template, [n for n, o in template.options.items() if o.type in ("boolean", "choice")])
+    base = {**template.constants(), **text}
+    vocab = Vocabulary(text, branch, base, lambda condition: condition.to_spel(names.symbol))
+    env = StrictEnvironment(context={CC: dict(base)}, keep_trailing_newline=True)
+    return _Context(template, names, vocab, kinds, env, compiled)
+
+
+# --- files ----------------------------------------------------------------------------------------------------
+
+def _walk_project(template: Template) -> Iterator[tuple[str, str, bool]]:
     """(path to render, verbatim tail, copy-only) for every file, in cookiecutter's order."""
-    import fnmatch
-
     root = template.project_dir
+    globs = template.copy_without_render
     for folder, dirs, files in os.walk(root):
         rel_folder = Path(folder).relative_to(root).as_posix()
         rel_folder = "" if rel_folder == "." else rel_folder + "/"
         kept = []
         for name in sorted(dirs):
-            if any(fnmatch.fnmatch(rel_folder + name, glob) for glob in copy_globs):
+            if any(fnmatch.fnmatch(rel_folder + name, glob) for glob in globs):
                 for inner in sorted((Path(folder) / name).rglob("*")):
                     if inner.is_file():
-                        tail = inner.relative_to(Path(folder) / name).as_posix()
-                        yield rel_folder + name, "/" + tail, True
-            else:
+                        yield rel_folder + name, "/" + inner.relative_to(Path(folder) / name).as_posix(), True
+            elif name != "__pycache__":
                 kept.append(name)
         dirs[:] = kept
         for name in sorted(files):
-            rel = rel_folder + name
-            yield rel, "", any(fnmatch.fnmatch(rel, glob) for glob in copy_globs)
+            yield rel_folder + name, "", any(fnmatch.fnmatch(rel_folder + name, glob) for glob in globs)
 
 
-def _entries(template: Template, renderer: FileRenderer, vocab: Vocabulary) -> Iterator[Entry]:
-    for rel, tail, copy_only in _walk_project(template, template.copy_without_render):
+def _entries(context: _Context) -> Iterator[Entry]:
+    template = context.template
+    for rel, tail, copy_only in _walk_project(template):
         source = template.project_dir / (rel + tail)
-        data = source.read_bytes()
-        if SENTINEL_PREFIX.encode() in data or SENTINEL_PREFIX in rel + tail:
-            raise CompileError(f"contains the reserved word {SENTINEL_PREFIX}", path=source)
         binary = not copy_only and is_binary(str(source))
-        variants = renderer.variants(rel, copy_only, binary, tail)
-        for variant in variants:
-            if variant.path is None:
+        _check_reserved(rel + tail, source.read_bytes(), source, binary)
+        paths = _paths(context, rel, tail, source)
+        if not paths:
+            continue
+        if copy_only or binary:
+            yield from _place(context, paths, [(source.read_bytes(), None)], text=False)
+            continue
+        try:
+            marked = compile_text(context.env, source.read_text(encoding="utf-8"), context.vocab, source,
+                                  context.kinds)
+        except NoMarkers as reason:
+            yield from _variants(context, rel, source, paths, str(reason))
+            continue
+        context.compiled.segments.update(marked.segments)
+        yield from _place(context, paths, [(display(marked.text).encode("utf-8"), None)], text=True)
+
+
+def _check_reserved(rel: str, data: bytes, source: Path, binary: bool) -> None:
+    text = rel + ("" if binary else data.decode("utf-8", errors="replace"))
+    found = RESERVED_TEXT.search(text)
+    if found:
+        raise CompileError(f"contains {found.group()!r}, which compiled accelerators reserve for placeholders "
+                           "and segment markers", path=source, hint="write it differently")
+
+
+def _paths(context: _Context, rel: str, tail: str, source: Path) -> list[tuple[str, Condition | None]]:
+    """Each distinct non-empty path the file renders to, with the condition under which it does."""
+    keys = sorted(_referenced(context, rel, source) & set(context.vocab.branch))
+    space = {key: context.vocab.branch[key] for key in keys}
+    by_path: dict[str, set[tuple[object, ...]]] = {}
+    for assignment in itertools.product(*space.values()):
+        try:
+            rendered = context.env.from_string(rel).render(**context.vocab.context(dict(zip(keys, assignment))))
+        except TemplateError as exc:
+            raise CompileError(f"cannot render the path: {exc.message}", path=source) from None
+        path = rendered + tail
+        if "" not in path.split("/"):  # cookiecutter skips a file whose rendered name is empty
+            by_path.setdefault(path, set()).add(assignment)
+    out = []
+    for path, holds in by_path.items():
+        described = describe(space, holds)
+        out.append((path, None if described is True else described))  # type: ignore[arg-type]
+    if len(out) > 1:
+        context.compiled.notes.append(f"{context.template.name}: {rel} is stored {len(out)} times: its path "
+                                      f"depends on {', '.join(keys)}")
+    return out
+
+
+def _referenced(context: _Context, text: str, source: Path) -> set[str]:
+    from .segments import check_references, cookiecutter_key, _walk
+
+    tree = parse(context.env, text, source)
+    check_references(tree, context.vocab, source, context.kinds)
+    return {key for node, _ in _walk(tree, None) if (key := cookiecutter_key(node)) is not None}
+
+
+def _place(context: _Context, paths: list[tuple[str, Condition | None]], contents: list[tuple[bytes, Condition | None]],
+           *, text: bool, variants: bool = False) -> Iterator[Entry]:
+    for path, path_condition in paths:
+        for content, content_condition in contents:
+            condition = _both(context, path_condition, content_condition)
+            if condition is False:
                 continue
-            condition = None if len(variants) == 1 else combos_condition(variant.combos, template)
-            yield Entry(variant.path, variant.content, condition, not (copy_only or binary))
+            stored = path
+            if variants:
+                number = len({e for e in context.compiled.includes if e.startswith(VARIANTS_DIR)}) + 1
+                stored = f"{VARIANTS_DIR}/{number}/{path}"
+                context.compiled.includes[stored] = condition  # type: ignore[assignment]
+            yield Entry(stored, path, content, None if condition is True else condition, text)  # type: ignore[arg-type]
 
 
-def combos_condition(combos: tuple[Combo, ...], template: Template) -> str:
-    """SpEL that holds exactly for `combos`, dropping options whose every value is covered."""
-    rows = {tuple(combo) for combo in combos}
-    names = [name for name, _ in combos[0]]
-    for name in list(names):
-        values = set(_values(template, name))
-        index = names.index(name)
-        projected: dict[tuple[tuple[str, object], ...], set[object]] = {}
-        for row in rows:
-            projected.setdefault(row[:index] + row[index + 1:], set()).add(row[index][1])
-        if all(seen == values for seen in projected.values()):
-            rows = set(projected)
-            names.pop(index)
-    terms = [" && ".join(_equals(template, name, value) for name, value in row) for row in sorted(rows, key=repr)]
-    if not names:
-        return "true"
-    return terms[0] if len(terms) == 1 else " || ".join(f"({term})" for term in terms)
+def _variants(context: _Context, rel: str, source: Path, paths: list[tuple[str, Condition | None]],
+              reason: str) -> Iterator[Entry]:
+    """Whole-file variants: one rendering per distinct output over the options the file uses."""
+    text = source.read_text(encoding="utf-8")
+    keys = sorted(_referenced(context, text, source) & set(context.vocab.branch))
+    space = {key: context.vocab.branch[key] for key in keys}
+    by_content: dict[bytes, set[tuple[object, ...]]] = {}
+    for assignment in itertools.product(*space.values()):
+        values = dict(zip(keys, assignment))
+        try:
+            rendered = context.env.from_string(text).render(**context.vocab.context(values))
+        except TemplateError as exc:
+            raise CompileError(f"cannot render: {exc.message}", path=source) from None
+        by_content.setdefault(display(rendered).encode("utf-8"), set()).add(assignment)
+    contents = [(content, describe(space, holds)) for content, holds in by_content.items()]
+    context.compiled.notes.append(f"{context.template.name}: {rel} is stored as {len(contents)} whole-file "
+                                  f"variants: {reason}")
+    yield from _place(context, paths, contents, text=True, variants=len(contents) > 1)  # type: ignore[arg-type]
 
 
-def _values(template: Template, name: str) -> tuple[object, ...]:
-    option = template.options[name]
-    return (True, False) if option.type == "boolean" else option.choice_values
+def _both(context: _Context, first: Condition | bool | None, second: Condition | bool | None) -> Condition | bool:
+    """The conjunction of two conditions, rewritten in its shortest form."""
+    parts = [c for c in (first, second) if c is not None and c is not True]
+    if any(c is False for c in parts):
+        return False
+    conditions = [c for c in parts if isinstance(c, Condition)]
+    if not conditions:
+        return True
+    names = sorted(set().union(*(c.names() for c in conditions)))
+    space = domains(context.template, names)
+    holds = {a for a in itertools.product(*space.values())
+             if all(c.evaluate(dict(zip(space, a))) for c in conditions)}
+    return describe(space, holds)
 
 
-def _equals(template: Template, name: str, value: object) -> str:
-    symbol = spel_symbol(template, name)
-    if isinstance(value, bool):
-        return symbol if value else f"!{symbol}"
-    return f"{symbol} == '{str(value).replace(chr(39), chr(39) * 2)}'"
-
-
-def _apply_file_rules(template: Template, renderer: FileRenderer, entries: list[Entry]) -> list[Entry]:
-    """AND each entry's condition with the `when:` of every tapml.yaml `files:` rule whose glob matches it.
+def _apply_file_rules(context: _Context, entries: list[Entry]) -> list[Entry]:
+    """AND each entry's condition with the `when:` of every manifest `files:` rule whose glob matches it.
 
     The post-generation hook removes matches with `Path.glob`, so matching runs the same glob over an empty
-    copy of the sentinel-named tree.
+    copy of the placeholder-named tree.
     """
+    template = context.template
     if not template.files:
         return entries
     with tempfile.TemporaryDirectory(prefix="tapml-accelerator-") as scratch:
@@ -208,149 +283,141 @@ def _apply_file_rules(template: Template, renderer: FileRenderer, entries: list[
         for entry in entries:
             (root / entry.path).parent.mkdir(parents=True, exist_ok=True)
             (root / entry.path).touch()
-        matched: list[tuple[set[str], str]] = []
+        matched: list[tuple[set[str], Condition]] = []
         for rule in template.files:
-            if renderer.vocab.branch.keys() & _rule_names(rule.path, renderer):
-                raise CompileError(f"files: path {rule.path!r} uses a boolean/choice option",
+            keys = _referenced(context, rule.path, template.directory / MANIFEST_NAME)
+            if keys & set(context.vocab.branch) - set(context.vocab.text):
+                raise CompileError(f"files: path {rule.path!r} uses a boolean option",
                                    path=template.directory / MANIFEST_NAME, hint="use it in `when:` instead")
-            pattern = renderer.render_path(rule.path, ())
+            pattern = context.env.from_string(rule.path).render(**context.vocab.context({}))
             hits = {p.relative_to(root).as_posix() for hit in root.glob(pattern)
                     for p in ([hit] if hit.is_file() else hit.rglob("*")) if p.is_file()}
-            matched.append((hits, rule.condition.to_spel(lambda name: spel_symbol(template, name))))
+            matched.append((hits, rule.condition))
     out = []
     for entry in entries:
-        parts = [entry.condition] if entry.condition else []
-        parts += [condition for hits, condition in matched if entry.path in hits]
-        condition = parts[0] if len(parts) == 1 else " && ".join(f"({p})" for p in parts) if parts else None
-        out.append(Entry(entry.path, entry.content, condition, entry.rendered))
+        condition: Condition | bool | None = entry.condition
+        for hits, rule_condition in matched:
+            if entry.path in hits:
+                condition = _both(context, condition, rule_condition)
+        if condition is False:
+            continue
+        out.append(Entry(entry.stored, entry.path, entry.content, None if condition is True else condition,
+                         entry.text))  # type: ignore[arg-type]
     return out
 
 
-def _rule_names(path: str, renderer: FileRenderer) -> set[str]:
-    return set(re.findall(CC + r"\.(\w+)", path))
+# --- the engine -----------------------------------------------------------------------------------------------
+
+def _engine(context: _Context, entries: list[Entry]) -> Combo:
+    """The template's engine: select the files, drop segments, fill placeholders; Provenance beside it."""
+    where = context.template.directory / MANIFEST_NAME
+    for entry in entries:
+        _check_path(entry.stored, where)
+    conditional = [e for e in entries if e.condition is not None]
+    groups: dict[str, list[Entry]] = {}
+    for entry in conditional:
+        label = context.label(entry.condition)  # type: ignore[arg-type]
+        groups.setdefault(label, []).append(entry)
+        if not entry.stored.startswith(VARIANTS_DIR):
+            context.compiled.includes[label] = entry.condition  # type: ignore[assignment]
+    catch_all = Combo(include=("**",), exclude=(ACCELERATOR_FILE, *(
+        [f"{VARIANTS_DIR}/**"] if any(e.stored.startswith(VARIANTS_DIR) for e in entries) else []),
+        *sorted(display(e.stored) for e in conditional if not e.stored.startswith(VARIANTS_DIR))))
+    children: list[Transform] = [catch_all]
+    for label, members in groups.items():
+        child: dict[str, object] = {"condition": label, "include": tuple(sorted(display(e.stored) for e in members))}
+        folders = sorted({e.stored.split("/")[1] for e in members if e.stored.startswith(VARIANTS_DIR)})
+        if folders:
+            child["chain"] = tuple(RewritePath(type="RewritePath", regex=java_quote(f"{VARIANTS_DIR}/{n}/") + "(.*)",
+                                               rewriteTo="#g1") for n in folders)
+        children.append(Combo.model_validate(child))
+    main = Combo(let=_symbols(context), merge=tuple(children), chain=tuple(_chain(context, entries)))
+    return Combo(merge=(main, Provenance(type="Provenance")))
 
 
-@dataclass
-class _Layout:
-    """Where entries are stored: `files` by stored path; conditional includes grouped by condition."""
+def _symbols(context: _Context) -> tuple[Symbol, ...]:
+    names = context.names
+    symbols = [Symbol(name=PROJECT_WORDS, expression=spel_project_words("#projectName")),
+               Symbol(name=PROJECT_SLUG, expression=spel_project_slug("#" + PROJECT_WORDS))]
+    if any(step.op == "python_package" for derived in context.template.derived.values() for step in derived.steps):
+        symbols.append(Symbol(name=RESERVED_NAMES, expression=spel_reserved()))
+    for name, derived in context.template.derived.items():
+        expression = names.symbol(derived.from_)
+        for step in derived.steps:
+            expression = step.to_spel(expression, "#" + RESERVED_NAMES)
+        symbols.append(Symbol(name=names.camel(name), expression=expression))
+    return tuple(symbols)
 
-    files: dict[str, bytes]
-    groups: dict[str, list[str]]
-    natural: list[str]
-    folders: dict[str, int]
+
+def _chain(context: _Context, entries: list[Entry]) -> list[Transform]:
+    names = context.names
+    steps: list[Transform] = []
+    for rule in context.template.rules:
+        broken = Condition.from_tree(ast.UnaryOp(op=ast.Not(), operand=rule.condition.tree))
+        steps.append(RewritePath(type="RewritePath", name=f"rule: {rule.check}",
+                                 condition=broken.to_spel(names.symbol),
+                                 regex=java_quote(f"generation stopped: {rule.check} does not hold"),
+                                 matchOrFail=True))
+    text_steps: list[Transform] = []
+    for label in sorted(context.compiled.segments):
+        dropped = negate(context.template, context.compiled.segments[label])
+        text_steps.append(ReplaceText(type="ReplaceText", condition=context.label(dropped),  # type: ignore[arg-type]
+                                      regex=RegexReplace(pattern=drop_pattern(label), **{"with": "''"})))
+    if context.compiled.segments:
+        text_steps.append(ReplaceText(type="ReplaceText", regex=RegexReplace(pattern=MARKER.pattern,
+                                                                             **{"with": "''"})))
+    used = {match for e in entries if e.text for match in re.findall(r"\[\[([A-Za-z][A-Za-z0-9]*)\]\]",
+                                                                     e.content.decode("utf-8"))}
+    pairs = [Substitution(text=names.placeholder(name), **{"with": _value(context, name)})
+             for name in _text_names(context) if names.camel(name) in used]
+    if pairs:
+        text_steps.append(ReplaceText(type="ReplaceText", substitutions=tuple(pairs)))
+    binaries = [e for e in entries if not e.text]
+    if binaries and text_steps:
+        steps.append(Chain(type="Chain", applyTo=tuple(sorted(display(e.path) for e in entries if e.text)),
+                           transformations=tuple(text_steps)))
+    else:
+        steps.extend(text_steps)
+    steps.extend(_path_rewrites(context, entries))
+    return steps
 
 
-def _place(entries: list[Entry], where: Path) -> _Layout:
-    """Unconditional and sole conditional files keep their path; Jinja variants go to `.tapml-variants/<n>/`."""
+def _text_names(context: _Context) -> list[str]:
+    return [n for n, o in context.template.options.items() if o.type != "boolean"] + list(context.template.derived)
+
+
+def _value(context: _Context, name: str) -> str:
+    symbol = context.names.symbol(name)
+    option = context.template.options.get(name)
+    return f"T(java.lang.String).valueOf({symbol})" if option is not None and option.type == "integer" else symbol
+
+
+def _path_rewrites(context: _Context, entries: list[Entry]) -> list[Transform]:
+    """One RewritePath per placeholder used in paths (repeated for a path that holds it more than once)."""
     counts: dict[str, int] = {}
     for entry in entries:
-        counts[entry.path] = counts.get(entry.path, 0) + 1
-    layout = _Layout({}, {}, [], {})
-    for entry in entries:
-        _check_path(entry.path, where)
-        stored = entry.path
-        if entry.condition is None and counts[entry.path] > 1:
-            raise CompileError(f"two template files render to {entry.path!r}", path=where)
-        if entry.condition is not None and counts[entry.path] == 1:
-            layout.natural.append(stored)
-            layout.groups.setdefault(entry.condition, []).append(stored)
-        elif entry.condition is not None:
-            folder = layout.folders.setdefault(entry.condition, len(layout.folders) + 1)
-            stored = f"{VARIANTS_DIR}/{folder}/{entry.path}"
-            # Named one by one, not `folder/**`: a stale file left by an older build is never picked up.
-            layout.groups.setdefault(entry.condition, []).append(stored)
-        layout.files[stored] = entry.content
-    return layout
-
-
-def _merge_children(layout: _Layout) -> list[dict[str, object]]:
-    """The catch-all child (without conditional files and variants), then one child per condition."""
-    merge: list[dict[str, object]] = [
-        {"include": ["**"], "exclude": [ACCELERATOR_FILE, f"{VARIANTS_DIR}/**", *layout.natural]}]
-    for condition, includes in layout.groups.items():
-        child: dict[str, object] = {"condition": condition, "include": includes}
-        if condition in layout.folders:
-            folder = _java_quote(f"{VARIANTS_DIR}/{layout.folders[condition]}/")
-            child["chain"] = [{"type": "RewritePath", "regex": folder + "(.*)", "rewriteTo": "#g1"}]
-        merge.append(child)
-    return merge
-
-
-def _engine(template: Template, entries: list[Entry],
-            free: list[FreeText]) -> tuple[dict[str, bytes], dict[str, object]]:
-    """Place the entries in the accelerator folder and build the engine Combo that selects and fills them."""
-    layout = _place(entries, template.directory / MANIFEST_NAME)
-    main: dict[str, object] = {}
-    symbols = [{"name": camel(name), "expression": spel_symbol(template, derived.from_)
-                + "".join(step.to_spel() for step in derived.steps)} for name, derived in template.derived.items()]
-    if symbols:
-        main["let"] = symbols
-    main["merge"] = _merge_children(layout)
-    chain = _substitutions(entries, free) + _path_rewrites(entries, free)
-    if chain:
-        main["chain"] = chain
-    return layout.files, main
-
-
-def _check_path(path: str, where: Path) -> None:
-    if path == ACCELERATOR_FILE or path.startswith(VARIANTS_DIR + "/"):
-        raise CompileError(f"the project may not contain {path!r}: the accelerator uses that name", path=where)
-    if _ANT_SPECIAL & set(path):
-        raise CompileError(f"path {path!r} holds a glob character; TAP include patterns cannot name it", path=where,
-                           hint="rename the file")
-
-
-def _substitutions(entries: list[Entry], free: list[FreeText]) -> list[dict[str, object]]:
-    targets = sorted({e.path for e in entries if e.rendered and SENTINEL.search(e.content.decode("utf-8"))})
-    used = {token for e in entries if e.rendered for token in SENTINEL.findall(e.content.decode("utf-8"))}
-    pairs = [{"text": item.sentinel, "with": item.expression} for item in free if item.sentinel in used]
-    if not pairs:
-        return []
-    return [{"type": "Chain", "applyTo": targets,
-             "transformations": [{"type": "ReplaceText", "substitutions": pairs}]}]
-
-
-def _path_rewrites(entries: list[Entry], free: list[FreeText]) -> list[dict[str, object]]:
-    """One RewritePath per folder (or file) name that holds sentinels, deepest first."""
-    expressions = {item.sentinel: item.expression for item in free}
-    prefixes: dict[str, bool] = {}
-    for entry in entries:
-        parts = entry.path.split("/")
-        marked = [i for i, part in enumerate(parts) if SENTINEL.search(part)]
-        if marked:
-            prefixes["/".join(parts[: marked[-1] + 1])] = marked[-1] < len(parts) - 1
-    rewrites: list[dict[str, object]] = []
-    for prefix in sorted(prefixes, key=lambda p: (-p.count("/"), p)):
-        target = _concat(prefix, expressions.__getitem__)
-        if prefixes[prefix]:
-            rewrites.append({"type": "RewritePath", "regex": _java_quote(prefix + "/") + "(.*)",
-                             "rewriteTo": f"{target} + '/' + #g1"})
-        else:
-            rewrites.append({"type": "RewritePath", "regex": _java_quote(prefix), "rewriteTo": target})
+        for name in set(TOKEN.findall(entry.path)):
+            counts[name] = max(counts.get(name, 0), len(re.findall(re.escape(token(name)), entry.path)))
+    rewrites: list[Transform] = []
+    for name in [context.names.camel(n) for n in _text_names(context)]:
+        for _ in range(counts.get(name, 0)):
+            snake = context.names.snake(name)
+            rewrites.append(RewritePath(type="RewritePath", regex="(.*)" + java_quote(f"[[{name}]]") + "(.*)",
+                                        rewriteTo=f"#g1 + {context.names.symbol(snake)} + #g2"))
     return rewrites
 
 
-def _concat(text: str, expression: Callable[[str], str]) -> str:
-    """SpEL for `text` with each sentinel replaced by its expression: `'src/' + #packageName`."""
-    parts: list[str] = []
-    position = 0
-    for found in SENTINEL.finditer(text):
-        if found.start() > position:
-            parts.append(_literal(text[position:found.start()]))
-        parts.append(expression(found.group()))
-        position = found.end()
-    if position < len(text):
-        parts.append(_literal(text[position:]))
-    return " + ".join(parts)
+def _check_path(path: str, where: Path) -> None:
+    if path == ACCELERATOR_FILE:
+        raise CompileError(f"the project may not contain {path!r}: the accelerator uses that name", path=where)
+    if _ANT_SPECIAL & set(display(path)):
+        raise CompileError(f"path {display(path)!r} holds a glob character; TAP include patterns cannot name it",
+                           path=where, hint="rename the file")
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def marked_text(compiled: CompiledTemplate) -> Mapping[str, str]:
+    """The stored text files (for tests that read what a platform engineer reads)."""
+    return {path: content.decode("utf-8") for path, content in compiled.files.items() if b"\0" not in content}
 
 
-def _java_quote(text: str) -> str:
-    """A regex matching `text` literally, valid in Java and Python."""
-    return re.sub(r"([\\.\[\]{}()*+?^$|])", r"\\\1", text)
-
-
-__all__ = ["CompiledTemplate", "compile_template", "free_texts", "SENTINEL_PREFIX", "VARIANTS_DIR"]
+__all__ = ["CompiledTemplate", "Marked", "VARIANTS_DIR", "compile_template", "display", "token"]

@@ -18,8 +18,8 @@ from pathlib import Path
 from ..errors import AcceleratorError, UnsupportedTransform
 from . import spel
 from .model import (
-    Chain, Combo, Exclude, Include, Let, Merge, Provenance, ReplaceText, RewritePath, Symbol, Transform,
-    UniquePath,
+    AcceleratorDocument, Chain, Combo, Exclude, Include, InvokeFragment, Let, Merge, Provenance, ReplaceText,
+    RewritePath, Symbol, Transform, UniquePath,
 )
 
 DEFAULT_PATH_REGEX = r"^(?<folder>.*/)?(?<filename>([^/]+?|)(?=(?<ext>\.[^/.]*)?)$)"
@@ -46,14 +46,30 @@ ProvenanceWriter = Callable[[], bytes]
 
 
 @dataclass(frozen=True)
+class Fragment:
+    """An imported fragment: its accelerator.yaml and its own files."""
+
+    document: AcceleratorDocument
+    files: FileSet
+
+
+FragmentFinder = Callable[[str], Fragment]
+
+
+def _no_fragments(name: str) -> Fragment:
+    raise AcceleratorError(f"InvokeFragment: fragment {name!r} is not available", hint="pass --fragment NAME=DIR")
+
+
+@dataclass(frozen=True)
 class Scope:
-    """Variables visible to SpEL, and how Provenance renders its file."""
+    """Variables visible to SpEL, how Provenance renders its file, and where imported fragments are."""
 
     variables: Mapping[str, object]
     provenance: ProvenanceWriter
+    fragment: FragmentFinder = _no_fragments
 
     def child(self, extra: Mapping[str, object]) -> Scope:
-        return Scope({**self.variables, **extra}, self.provenance)
+        return Scope({**self.variables, **extra}, self.provenance, self.fragment)
 
     def eval(self, expression: str) -> object:
         return spel.evaluate(expression, self.variables)
@@ -151,7 +167,7 @@ def _replace_text(t: ReplaceText, files: FileSet, scope: Scope) -> FileSet:
     compiled = None
     if t.regex is not None:
         compiled = (re.compile(spel.java_regex(t.regex.pattern)),
-                    _java_replacement(scope.eval_str(t.regex.with_, "ReplaceText regex with")))
+                    spel.java_replacement(scope.eval_str(t.regex.with_, "ReplaceText regex with")))
     out: FileSet = []
     for f in files:
         text = _decode(f)
@@ -168,27 +184,6 @@ def _decode(f: File) -> str:
         return f.load().decode("utf-8")
     except UnicodeDecodeError:
         raise AcceleratorError(f"{f.path}: ReplaceText needs UTF-8 text", hint="scope it with applyTo") from None
-
-
-def _java_replacement(replacement: str) -> str:
-    """Java's `$1`/`${name}` replacement syntax (with `\\` escapes) in Python's `re.sub` syntax."""
-    out, index = [], 0
-    while index < len(replacement):
-        char = replacement[index]
-        if char == "\\" and index + 1 < len(replacement):
-            out.append(replacement[index + 1].replace("\\", "\\\\"))
-            index += 2
-            continue
-        group = re.match(r"\$(\d+|\{[A-Za-z][A-Za-z0-9]*\})", replacement[index:])
-        if char == "$" and group:
-            out.append(f"\\g<{group.group(1).strip('{}')}>")
-            index += group.end()
-            continue
-        if char == "$":
-            raise AcceleratorError(f"illegal group reference in replacement {replacement!r}")
-        out.append("\\\\" if char == "\\" else char)
-        index += 1
-    return "".join(out)
 
 
 def _rewrite_path(t: RewritePath, files: FileSet, scope: Scope) -> FileSet:
@@ -252,6 +247,23 @@ def unique_paths(files: FileSet, strategy: str) -> FileSet:
     return out
 
 
+def _invoke_fragment(t: InvokeFragment, files: FileSet, scope: Scope) -> FileSet:
+    """Run an imported fragment's engine in place on the files that reach it plus the fragment's own files.
+
+    Options the fragment declares that nothing set take their defaults; `let` binds values for the call.
+    """
+    if t.anchor:
+        raise UnsupportedTransform("InvokeFragment anchor is not supported by the local engine")
+    fragment = scope.fragment(t.reference)
+    defaults = {option.name: option.defaultValue for option in fragment.document.accelerator.options
+                if option.name not in scope.variables}
+    inner = bind(t.let or (), scope.child(defaults))
+    combined = list(files) + list(fragment.files)
+    if fragment.document.engine is None:
+        return combined
+    return run(fragment.document.engine, combined, inner)
+
+
 def _provenance(t: Provenance, files: FileSet, scope: Scope) -> FileSet:
     content = scope.provenance()
     return [File(PROVENANCE_FILE, lambda: content)]
@@ -306,4 +318,5 @@ def _walk(folder: Path, skip: frozenset[str]) -> list[Path]:
 _HANDLERS: dict[type, Callable[..., FileSet]] = {
     Include: _include, Exclude: _exclude, Merge: _merge, Chain: _chain, Let: _let, Combo: _combo,
     ReplaceText: _replace_text, RewritePath: _rewrite_path, UniquePath: _unique_path, Provenance: _provenance,
+    InvokeFragment: _invoke_fragment,
 }

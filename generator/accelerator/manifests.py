@@ -1,4 +1,9 @@
-"""Accelerator custom resources (GitOps) and the equivalent `tanzu accelerator create` commands."""
+"""Accelerator and Fragment custom resources (GitOps) and the equivalent `tanzu accelerator` commands.
+
+Each template folder is registered twice: as an Accelerator (to use it on its own) and as a Fragment (which
+the root accelerator `tapml` imports). Fragments come first: an accelerator importing a missing fragment is
+not ready.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from pathlib import Path
 
 from ..errors import AcceleratorError
 from ..manifest import Template
-from .export import ACCELERATORS_DIR, ROOT_NAME, dump_yaml
+from .export import ACCELERATORS_DIR, ROOT_DISPLAY_NAME, ROOT_NAME
+from .model import dump_yaml
 
 API_VERSION = "accelerator.apps.tanzu.vmware.com/v1alpha1"
 NAMESPACE = "accelerator-system"
@@ -30,16 +36,23 @@ class Registration:
 
 def registrations(templates: list[Template]) -> list[Registration]:
     """The root accelerator (every template behind one choice) and one accelerator per template."""
-    root = Registration(ROOT_NAME, "ML projects for TAP", "Complete, tested ML projects from tapml templates.",
+    root = Registration(ROOT_NAME, ROOT_DISPLAY_NAME, "Complete, tested ML projects from tapml templates.",
                         tuple(sorted({tag for t in templates for tag in t.tags})), "")
     return [root] + [Registration(t.name, t.display_name, t.description, t.tags, f"{ACCELERATORS_DIR}/{t.name}")
                      for t in templates]
 
 
 def custom_resources(templates: list[Template], git_url: str, branch: str = "main") -> str:
-    """A multi-document YAML of Accelerator CRs pointing at `git_url`/`branch`."""
+    """A multi-document YAML of Fragment and Accelerator CRs pointing at `git_url`/`branch`."""
     _check(git_url, branch)
     docs = []
+    for template in templates:
+        docs.append(dump_yaml({
+            "apiVersion": API_VERSION, "kind": "Fragment",
+            "metadata": {"name": template.name, "namespace": NAMESPACE},
+            "spec": {"displayName": template.display_name,
+                     "git": {"url": git_url, "ref": {"branch": branch}, "subPath": f"{ACCELERATORS_DIR}/{template.name}"}},
+        }))
     for item in registrations(templates):
         git: dict[str, object] = {"url": git_url, "ref": {"branch": branch}}
         if item.sub_path:
@@ -54,9 +67,14 @@ def custom_resources(templates: list[Template], git_url: str, branch: str = "mai
 
 
 def create_commands(templates: list[Template], git_url: str, branch: str = "main") -> list[str]:
-    """`tanzu accelerator create` lines equivalent to `custom_resources`."""
+    """`tanzu accelerator fragment create` and `tanzu accelerator create` lines equivalent to `custom_resources`."""
     _check(git_url, branch)
     lines = []
+    for template in templates:
+        words = ["tanzu", "accelerator", "fragment", "create", template.name, "--display-name",
+                 template.display_name, "--git-repository", git_url, "--git-branch", branch,
+                 "--git-sub-path", f"{ACCELERATORS_DIR}/{template.name}"]
+        lines.append(" ".join(shlex.quote(word) for word in words))
     for item in registrations(templates):
         words = ["tanzu", "accelerator", "create", item.name, "--git-repository", git_url, "--git-branch", branch]
         if item.sub_path:

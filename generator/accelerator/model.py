@@ -14,13 +14,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import AcceleratorError, UnsupportedTransform
+from .names import BUILT_INS
 
 ACCELERATOR_FILE = "accelerator.yaml"
 OPTION_NAME = r"^[a-z][a-zA-Z0-9]*$"
-BUILT_INS = ("projectName", "artifactId")
-RESERVED = (*BUILT_INS, "bsGitRepository", "bsGitBranch", "files")
+FRAGMENT_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
 SUPPORTED = ("Combo", "Include", "Exclude", "Merge", "Chain", "Let", "ReplaceText", "RewritePath",
-             "UniquePath", "Provenance")
+             "UniquePath", "Provenance", "InvokeFragment")
 Strategy = Literal["Fail", "UseFirst", "UseLast", "Append"]
 
 
@@ -55,9 +55,24 @@ class AcceleratorOption(_Strict):
     @field_validator("name")
     @classmethod
     def _not_built_in(cls, name: str) -> str:
-        if name in RESERVED:
+        if name in BUILT_INS:
             raise ValueError(f"{name!r} is a TAP built-in and must not be declared")
         return name
+
+
+class Expose(_Strict):
+    """How an imported fragment's option appears in the importing accelerator (renamed, gated)."""
+
+    name: str = Field(pattern=r"^\*$|" + OPTION_NAME[1:])
+    as_: str | None = Field(default=None, alias="as", pattern=OPTION_NAME)
+    dependsOn: DependsOnRule | None = None  # noqa: N815
+
+
+class Import(_Strict):
+    """A fragment whose files and (exposed) options this accelerator uses."""
+
+    name: str = Field(pattern=FRAGMENT_NAME)
+    expose: tuple[Expose, ...] | None = None
 
 
 class AcceleratorMeta(_Strict):
@@ -67,6 +82,7 @@ class AcceleratorMeta(_Strict):
     iconUrl: str | None = None  # noqa: N815
     tags: tuple[str, ...] = ()
     options: tuple[AcceleratorOption, ...] = ()
+    imports: tuple[Import, ...] = ()
 
 
 class Symbol(_Strict):
@@ -138,6 +154,13 @@ class Provenance(_Base):
     type: Literal["Provenance"]
 
 
+class InvokeFragment(_Base):
+    type: Literal["InvokeFragment"]
+    reference: str = Field(pattern=FRAGMENT_NAME)
+    let: tuple[Symbol, ...] | None = None
+    anchor: str | None = Field(default=None, pattern=r"^$|^[^/]$|^[^/](.+)[^/]$")
+
+
 class Combo(_Base):
     type: Literal["Combo"] = "Combo"
     let: tuple[Symbol, ...] | None = None
@@ -149,7 +172,8 @@ class Combo(_Base):
     onConflict: Strategy | None = None  # noqa: N815
 
 
-Transform = Union[Combo, Include, Exclude, Merge, Chain, Let, ReplaceText, RewritePath, UniquePath, Provenance]
+Transform = Union[Combo, Include, Exclude, Merge, Chain, Let, ReplaceText, RewritePath, UniquePath, Provenance,
+                  InvokeFragment]
 
 
 class AcceleratorDocument(_Strict):
@@ -212,3 +236,67 @@ def load_document(directory: Path) -> AcceleratorDocument:
     except yaml.YAMLError as exc:
         raise AcceleratorError(f"{path}: not valid YAML: {exc}") from None
     return parse_document(data, source=path)
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+_FIRST_KEYS = ("type", "name", "condition")
+_FLOW_WIDTH = 110
+
+
+def to_data(model: BaseModel) -> Any:
+    """The model as plain data, with only the fields that were set, `type`/`name`/`condition` first."""
+    return _ordered(model.model_dump(by_alias=True, exclude_unset=True, mode="json"))
+
+
+def _ordered(value: Any) -> Any:
+    if isinstance(value, dict):
+        keys = [key for key in _FIRST_KEYS if key in value] + [key for key in value if key not in _FIRST_KEYS]
+        return {key: _ordered(value[key]) for key in keys}
+    if isinstance(value, list):
+        return [_ordered(item) for item in value]
+    return value
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for structure, flow style for short leaf mappings and lists (`{name: x, value: y}`)."""
+
+
+def _is_leaf(value: Any) -> bool:
+    items = value.values() if isinstance(value, dict) else value
+    return all(not isinstance(item, (dict, list)) or (isinstance(item, dict) and _is_leaf(item) and len(item) <= 2)
+               for item in items)
+
+
+def _fits(value: Any) -> bool:
+    return _is_leaf(value) and len(yaml.safe_dump(value, default_flow_style=True, width=10_000)) <= _FLOW_WIDTH
+
+
+def _represent_dict(dumper: _Dumper, data: dict[str, Any]) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=bool(data) and _fits(data))
+
+
+def _represent_list(dumper: _Dumper, data: list[Any]) -> yaml.Node:
+    flow = bool(data) and all(not isinstance(item, (dict, list)) for item in data) and _fits(data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flow)
+
+
+def _represent_str(dumper: _Dumper, data: str) -> yaml.Node:
+    """SpEL and regexes stay readable: double quotes when text holds `'` (SpEL strings) and no backslash,
+    a literal block when it holds both (regexes over SpEL labels), otherwise YAML's own choice."""
+    if "'" in data and "\n" not in data:
+        if "\\" not in data and '"' not in data:
+            return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        if not data.startswith(" ") and not data.endswith(" "):
+            return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(dict, _represent_dict)
+_Dumper.add_representer(list, _represent_list)
+
+
+def dump_yaml(data: Any) -> str:
+    """Stable, readable YAML: keys in the order given, short leaves on one line, no wrapping, unicode kept."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=10_000, allow_unicode=True)

@@ -1,62 +1,51 @@
 """Manifest options as TAP accelerator options: camelCase names, input and data types, regexes, dependsOn.
 
-The project name is not declared: it maps onto TAP's built-in `#artifactId` (the `projectName` the UI or CLI
-sends, spaces turned into `_`). Integer options become `dataType: number` with a `validationRegex` that accepts
+The project name is not declared: it is TAP's built-in Name field (`#projectName`), from which the engine
+derives the project's names (`generator.names`). Integer options become `dataType: number` with a `validationRegex` that accepts
 exactly the integers from `min` to `max`, since accelerator options have no range fields.
 """
 
 from __future__ import annotations
 
 from ..manifest import PROJECT_NAME_OPTION, Option, Template
-
-PROJECT_SYMBOL = "#artifactId"
-
-
-def camel(name: str) -> str:
-    """`data_source` → `dataSource` (TAP option names match `^[a-z][a-zA-Z0-9]*$`)."""
-    head, *rest = [part for part in name.split("_") if part]
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+from .model import AcceleratorOption, ChoiceItem, DependsOnRule
+from .names import OptionNames
 
 
-def spel_symbol(template: Template, name: str) -> str:
-    """The SpEL variable holding option or derived value `name`."""
-    return PROJECT_SYMBOL if name == PROJECT_NAME_OPTION else "#" + camel(name)
-
-
-def accelerator_options(template: Template) -> list[dict[str, object]]:
-    """The `accelerator.options` list of one template (the project name is TAP's built-in)."""
-    return [option_entry(camel(name), option, _depends_on(template, option))
+def accelerator_options(template: Template) -> list[AcceleratorOption]:
+    """The `accelerator.options` of one template (the project name is TAP's built-in Name field)."""
+    names = OptionNames(template)
+    return [option_entry(names.camel(name), option, _depends_on(names, option))
             for name, option in template.options.items() if name != PROJECT_NAME_OPTION]
 
 
-def _depends_on(template: Template, option: Option) -> dict[str, object] | None:
+def _depends_on(names: OptionNames, option: Option) -> DependsOnRule | None:
     if option.depends_on is None:
         return None
-    return {"name": camel(option.depends_on.name), "value": option.depends_on.value}
+    return DependsOnRule(name=names.camel(option.depends_on.name), value=option.depends_on.value)
 
 
-def option_entry(name: str, option: Option, depends_on: dict[str, object] | None) -> dict[str, object]:
-    """One option in accelerator.yaml key order: name, label, description, types, default, rules."""
-    entry: dict[str, object] = {"name": name, "label": option.label}
+def option_entry(name: str, option: Option, depends_on: DependsOnRule | None) -> AcceleratorOption:
+    """One option: name, label, description, input and data type, default, rules (TAP omits text/string)."""
+    fields: dict[str, object] = {"name": name, "label": option.label}
     if option.help:
-        entry["description"] = option.help
+        fields["description"] = option.help
     if option.type == "boolean":
-        entry.update(inputType="checkbox", dataType="boolean")
+        fields.update(inputType="checkbox", dataType="boolean")
     elif option.type == "choice":
-        entry.update(inputType="select", dataType="string",
-                     choices=[{"value": c.value, "text": c.text} for c in option.choices])
-    else:
-        entry.update(inputType="text", dataType="number" if option.type == "integer" else "string")
-    entry["defaultValue"] = option.default
-    if option.required:
-        entry["required"] = True
-    if option.type == "string" and option.pattern:
-        entry["validationRegex"] = option.pattern
+        fields.update(inputType="select", choices=tuple(ChoiceItem(value=c.value, text=c.text) for c in option.choices))
     elif option.type == "integer":
-        entry["validationRegex"] = integer_regex(option.min, option.max)
+        fields["dataType"] = "number"
+    fields["defaultValue"] = option.default
+    if option.required:
+        fields["required"] = True
+    if option.type == "string" and option.pattern:
+        fields["validationRegex"] = option.pattern
+    elif option.type == "integer":
+        fields["validationRegex"] = integer_regex(option.min, option.max)
     if depends_on is not None:
-        entry["dependsOn"] = depends_on
-    return entry
+        fields["dependsOn"] = depends_on
+    return AcceleratorOption.model_validate(fields)
 
 
 def integer_regex(low: int | None, high: int | None) -> str:

@@ -2,8 +2,8 @@
 
 Supported: `#var`, string literals `'..'` (`''` escapes a quote), `true`, `false`, `null`, integer and decimal
 numbers, `==`, `!=`, `&&`/`and`, `||`/`or`, `!`/`not`, parentheses, `+` (numeric addition, otherwise string
-concatenation with Java's `String.valueOf` rendering), ternary `a ? b : c`, inline lists `{'a', 'b'}`, the
-methods `.replace(a, b)`, `.toLowerCase()`, `.toUpperCase()`, `.contains(x)`, `.matches(regex)`,
+concatenation with Java's `String.valueOf` rendering), `<`, `<=`, `>`, `>=` on numbers or strings, ternary `a ? b : c`, inline lists `{'a', 'b'}`, the
+methods `.replace(a, b)`, `.replaceAll(regex, replacement)` (Java regex and `$1` syntax), `.toLowerCase()`, `.toUpperCase()`, `.contains(x)`, `.matches(regex)`,
 `.startsWith(x)`, `.endsWith(x)` and `T(java.lang.String).valueOf(x)`. Anything else raises `SpelError`;
 nothing is passed to `eval`.
 """
@@ -23,12 +23,12 @@ _TOKEN = re.compile(
     | (?P<string>'(?:[^']|'')*')
     | (?P<var>\#[A-Za-z_][A-Za-z0-9_]*)
     | (?P<ident>[A-Za-z_][A-Za-z0-9_.]*[A-Za-z0-9_]|[A-Za-z_])
-    | (?P<op>==|!=|&&|\|\||[-+!?:(){},.])
+    | (?P<op>==|!=|<=|>=|&&|\|\||[-+!?:(){},.<>])
     )""",
     re.VERBOSE,
 )
 _WORD_OPS = {"and": "&&", "or": "||", "not": "!"}
-_METHODS = {"replace": 2, "toLowerCase": 0, "toUpperCase": 0, "contains": 1, "matches": 1,
+_METHODS = {"replace": 2, "replaceAll": 2, "toLowerCase": 0, "toUpperCase": 0, "contains": 1, "matches": 1,
             "startsWith": 1, "endsWith": 1}
 
 
@@ -98,7 +98,7 @@ class _Parser:
             return ("if", test, yes, self.ternary())
         return test
 
-    _LEVELS: tuple[tuple[str, ...], ...] = (("||",), ("&&",), ("==", "!="), ("+",))
+    _LEVELS: tuple[tuple[str, ...], ...] = (("||",), ("&&",), ("==", "!="), ("<", "<=", ">", ">="), ("+",))
 
     def binary(self, level: int) -> Node:
         if level == len(self._LEVELS):
@@ -258,6 +258,14 @@ class _Evaluator:
         same = same and (type(left) is bool) == (type(right) is bool)
         return same if node[0] == "==" else not same
 
+    def _order(self, node: Node) -> object:
+        left, right = self.run(node[1]), self.run(node[2])
+        if not (_is_number(left) and _is_number(right)) and not (isinstance(left, str) and isinstance(right, str)):
+            raise self.error(f"cannot compare {java_string(left)} and {java_string(right)}")
+        op = node[0]
+        return {"<": left < right, "<=": left <= right, ">": left > right,  # type: ignore[operator]
+                ">=": left >= right}[op]  # type: ignore[operator]
+
     def _plus(self, node: Node) -> object:
         left, right = self.run(node[1]), self.run(node[2])
         if _is_number(left) and _is_number(right):
@@ -290,6 +298,8 @@ class _Evaluator:
 def _string_method(target: str, method: str, args: list[str]) -> object:
     if method == "replace":
         return target.replace(args[0], args[1])
+    if method == "replaceAll":
+        return re.sub(java_regex(args[0]), java_replacement(args[1]), target)
     if method == "toLowerCase":
         return target.lower()
     if method == "toUpperCase":
@@ -308,6 +318,27 @@ def java_regex(pattern: str) -> str:
     return re.sub(r"\(\?<([A-Za-z][A-Za-z0-9]*)>", r"(?P<\1>", pattern)
 
 
+def java_replacement(replacement: str) -> str:
+    """Java's `$1`/`${name}` replacement syntax (with `\\` escapes) in Python's `re.sub` syntax."""
+    out, index = [], 0
+    while index < len(replacement):
+        char = replacement[index]
+        if char == "\\" and index + 1 < len(replacement):
+            out.append(replacement[index + 1].replace("\\", "\\\\"))
+            index += 2
+            continue
+        group = re.match(r"\$(\d+|\{[A-Za-z][A-Za-z0-9]*\})", replacement[index:])
+        if char == "$" and group:
+            out.append(f"\\g<{group.group(1).strip('{}')}>")
+            index += group.end()
+            continue
+        if char == "$":
+            raise SpelError(f"illegal group reference in replacement {replacement!r}")
+        out.append("\\\\" if char == "\\" else char)
+        index += 1
+    return "".join(out)
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -318,5 +349,6 @@ def _numeric_equal(left: object, right: object) -> bool:
 
 _HANDLERS = {
     "lit": "lit", "var": "var", "list": "list", "if": "if", "!": "not", "neg": "neg", "&&": "logic",
-    "||": "logic", "==": "equality", "!=": "equality", "+": "plus", "valueOf": "valueOf", "call": "call",
+    "||": "logic", "==": "equality", "!=": "equality", "<": "order", "<=": "order", ">": "order", ">=": "order",
+    "+": "plus", "valueOf": "valueOf", "call": "call",
 }

@@ -9,22 +9,24 @@ from typing import Any
 
 import pytest
 
-from generator.accelerator.export import ACCELERATORS_DIR, prefixed
-from generator.accelerator.options import camel
+from generator.accelerator.export import ACCELERATORS_DIR
+from generator.accelerator.names import OptionNames
 from generator.manifest import PROJECT_NAME_OPTION, OptionValue, Template, load_all
 from tests.support import REPO
 
 PROVENANCE_FILE = "accelerator-info.yaml"
 
+
 def accelerator_options(template: Template, values: dict[str, OptionValue], *, root: bool = False) -> dict[str, Any]:
     """The --options JSON for `values`: camelCase names (prefixed for the root), project name as projectName."""
     resolved = template.resolve(values)
+    names = OptionNames(template)
     options: dict[str, Any] = {"projectName": resolved[PROJECT_NAME_OPTION]}
     if root:
         options["template"] = template.name
     for name, value in values.items():
         if name != PROJECT_NAME_OPTION:
-            options[prefixed(template, name) if root else camel(name)] = resolved[name]
+            options[names.prefixed(name) if root else names.camel(name)] = resolved[name]
     return options
 
 
@@ -61,7 +63,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from generator.accelerator.export import accelerator_files
 
     root = tmp_path_factory.mktemp("exported")
-    for path, text in accelerator_files(TEMPLATES, REPO).items():
+    files, _ = accelerator_files(TEMPLATES, REPO)
+    for path, text in files.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_text(text, encoding="utf-8", newline="\n")
     return root

@@ -144,7 +144,7 @@ def test_numbers_render_like_java() -> None:
 
 @pytest.mark.parametrize("transform", [
     {"type": "YTT"}, {"type": "OpenRewriteRecipe", "recipe": "x"}, {"type": "Loop", "on": "#x"},
-    {"type": "InvokeFragment", "reference": "x"}, {"type": "UseEncoding", "encoding": "UTF-8"},
+    {"type": "InvokeFragment", "reference": "x", "anchor": "sub"}, {"type": "UseEncoding", "encoding": "UTF-8"},
     {"merge": [{"type": "Chain", "transformations": [{"type": "YTT"}]}]},
 ])
 def test_unsupported_transforms_are_reported(transform: dict[str, Any]) -> None:
@@ -170,7 +170,31 @@ def test_ant_patterns(pattern: str, path: str, matched: bool) -> None:
     assert engine.matches_any(path, [pattern]) is matched
 
 
-@pytest.mark.parametrize("extra", [{"imports": [{"name": "x"}]}, {"types": [{"name": "T", "struct": []}]}])
+def test_invoke_fragment_runs_the_fragment_on_reaching_and_own_files_with_let_and_defaults() -> None:
+    fragment = parse_document({
+        "accelerator": {"displayName": "f", "description": "f", "options": [
+            {"name": "greeting", "label": "g", "defaultValue": "hello"},
+            {"name": "who", "label": "w", "defaultValue": "nobody"}]},
+        "engine": {"chain": [{"type": "ReplaceText", "substitutions": [
+            {"text": "GREETING", "with": "#greeting"}, {"text": "WHO", "with": "#who"}]}]}})
+    own = [engine.File("own.txt", lambda: b"GREETING WHO\n")]
+    found: list[str] = []
+
+    def finder(name: str) -> engine.Fragment:
+        found.append(name)
+        return engine.Fragment(fragment, own)
+
+    document = parse_document({
+        "accelerator": {"displayName": "h", "description": "h", "options": [{"name": "name", "label": "n"}]},
+        "engine": {"exclude": ["skip/**"], "chain": [
+            {"type": "InvokeFragment", "reference": "frag", "let": [{"name": "who", "expression": "#name"}]}]}})
+    files = {"host.txt": "WHO\n", "skip/x.txt": "WHO\n"}
+    out = engine.run(document.engine, _files(files), engine.Scope({"name": "ann"}, lambda: b"", finder))
+    assert {f.path: f.load() for f in out} == {"host.txt": b"ann\n", "own.txt": b"hello ann\n"}
+    assert found == ["frag"]
+
+
+@pytest.mark.parametrize("extra", [{"types": [{"name": "T", "struct": []}]}])
 def test_unsupported_accelerator_features_are_reported(extra: dict[str, Any]) -> None:
     with pytest.raises(AcceleratorError, match=next(iter(extra))):
         parse_document({"accelerator": {"displayName": "t", "description": "t", **extra}})

@@ -11,9 +11,11 @@ import yaml
 from click.testing import CliRunner
 from jsonschema import Draft7Validator
 
-from generator.accelerator.compile import SENTINEL, compile_template, free_texts
+from generator.accelerator.compile import compile_template
 from generator.accelerator.export import ACCELERATORS_DIR, CATALOG_FILE, accelerator_files, stale_files
 from generator.accelerator.model import ACCELERATOR_FILE, parse_document
+from generator.accelerator.names import OptionNames
+from generator.accelerator.preview import Fragments, declared_options
 from generator.build import generated_files
 from generator.cli import main
 from tests.support import REPO
@@ -60,48 +62,44 @@ def test_committed_accelerators_are_fresh() -> None:
     stale = [str(path) for path, text in expected.items()
              if not (REPO / path).is_file() or (REPO / path).read_text(encoding="utf-8") != text]
     assert not stale, f"run `tapml build`: {stale[:5]}"
-    extra = [str(path) for path in stale_files(REPO, expected)]
+    extra = [str(path) for path in stale_files(TEMPLATES, REPO, expected)]
     assert not extra, f"delete files the build no longer writes: {extra[:5]}"
 
 
-def test_sentinels_are_unique_and_never_prefixes() -> None:
+def test_every_placeholder_and_marker_in_a_stored_file_is_resolved_by_the_engine() -> None:
     for template in TEMPLATES:
-        tokens = [item.sentinel for item in free_texts(template)]
-        assert len(set(tokens)) == len(tokens)
-        assert not [(a, b) for a in tokens for b in tokens if a != b and b.startswith(a)]
-        assert all(SENTINEL.fullmatch(token) for token in tokens)
+        compiled = compile_template(template)
+        text = "\n".join(content.decode("utf-8") for content in compiled.files.values())
+        placeholders = set(re.findall(r"\[\[([A-Za-z][A-Za-z0-9]*)\]\]", text + " ".join(compiled.files)))
+        known = {OptionNames(template).camel(name) for name in [*template.options, *template.derived]}
+        assert placeholders <= known, placeholders - known
+        labels = set(re.findall(r"\[\[if ([^\]]+)\]\]", text))
+        assert labels == set(compiled.segments), "every marked segment has its drop transform"
+        assert set(re.findall(r"\[\[end ([^\]]+)\]\]", text)) == labels
 
 
-def test_free_text_patterns_keep_jinja_delimiters_out() -> None:
-    """cookiecutter renders answers as Jinja, TAP substitutes them verbatim: a pattern admitting `{{` breaks parity."""
-    probes = ("{{x}}", "{%x%}", "{#x#}", "a {{ b }} c", "{{")
-    for template in TEMPLATES:
-        for name, option in template.options.items():
-            if option.type == "string" and option.pattern:
-                admitted = [p for p in probes if re.search(option.pattern, p)]
-                assert not admitted, f"{template.name}.{name}: pattern admits {admitted}"
-
-
-def test_project_name_maps_to_built_in_artifact_id(exported: Path) -> None:
+def test_project_name_is_tap_s_name_field_made_safe(exported: Path) -> None:
     for template in TEMPLATES:
         document = parse_document(_load(exported, Path(ACCELERATORS_DIR) / template.name / ACCELERATOR_FILE))
         assert "projectName" not in [option.name for option in document.accelerator.options]
-        assert any(item.expression == "#artifactId" for item in free_texts(template))
+        main = document.engine.merge[0]  # type: ignore[union-attr]
+        assert [symbol.name for symbol in main.let][:2] == ["projectWords", "projectSlug"]
+        assert "#projectName" in main.let[0].expression
 
 
 def test_root_options_show_only_for_their_template(exported: Path) -> None:
     document = parse_document(_load(exported, Path(ACCELERATOR_FILE)))
-    options = {option.name: option for option in document.accelerator.options}
-    assert [choice.value for choice in options["template"].choices] == [t.name for t in TEMPLATES]
+    assert [o.name for o in document.accelerator.options] == ["template"]
+    assert [choice.value for choice in document.accelerator.options[0].choices] == [t.name for t in TEMPLATES]
+    assert [item.name for item in document.accelerator.imports] == [t.name for t in TEMPLATES]
+    options = {o.name: o for o in declared_options(document, Fragments(exported))}
     for template in TEMPLATES:
-        compiled = compile_template(template)
-        for option in compiled.options:
-            root_name = next(name for name in options if name.lower().endswith(str(option["name"]).lower())
-                             and name.startswith(template.name.split("-")[0]))
-            chain = options[root_name].dependsOn
+        names = OptionNames(template)
+        for option in compile_template(template).options:
+            chain = options[names.prefixed(names.snake(option.name))].dependsOn
             while chain is not None and chain.name != "template":
                 chain = options[chain.name].dependsOn
-            assert chain is not None and chain.value == template.name, root_name
+            assert chain is not None and chain.value == template.name, option.name
 
 
 def test_catalog_info_is_a_backstage_component(exported: Path, backstage_validate: Any) -> None:
@@ -112,7 +110,7 @@ def test_catalog_info_is_a_backstage_component(exported: Path, backstage_validat
 def test_build_producer_is_registered() -> None:
     files = generated_files()
     assert Path(ACCELERATOR_FILE) in files and Path(CATALOG_FILE) in files
-    assert set(accelerator_files(TEMPLATES, REPO)) <= set(files)
+    assert set(accelerator_files(TEMPLATES, REPO)[0]) <= set(files)
 
 
 def test_accelerator_manifests_command(tmp_path: Path) -> None:
@@ -122,16 +120,24 @@ def test_accelerator_manifests_command(tmp_path: Path) -> None:
                "-o", str(output)])
     assert result.exit_code == 0, result.stderr
     docs = list(yaml.safe_load_all(output.read_text(encoding="utf-8")))
-    assert [d["metadata"]["name"] for d in docs] == ["tapml", *[t.name for t in TEMPLATES]]
+    names = [t.name for t in TEMPLATES]
+    assert [(d["kind"], d["metadata"]["name"]) for d in docs] == (
+        [("Fragment", name) for name in names] + [("Accelerator", "tapml")] + [("Accelerator", n) for n in names])
     for doc in docs:
-        assert doc["apiVersion"] == "accelerator.apps.tanzu.vmware.com/v1alpha1" and doc["kind"] == "Accelerator"
+        assert doc["apiVersion"] == "accelerator.apps.tanzu.vmware.com/v1alpha1"
+        assert doc["metadata"]["namespace"] == "accelerator-system"
         assert doc["spec"]["git"]["url"] == "https://github.com/example/tapml.git"
         assert doc["spec"]["git"]["ref"] == {"branch": "release"}
-    assert [d["spec"]["git"].get("subPath") for d in docs[1:]] == [f"accelerators/{t.name}" for t in TEMPLATES]
+    sub_paths = [d["spec"]["git"].get("subPath") for d in docs if d["metadata"]["name"] != "tapml"]
+    assert sub_paths == [f"accelerators/{name}" for name in names] * 2
     lines = result.stdout.splitlines()
-    assert lines[1] == ("tanzu accelerator create cnn-trainer --git-repository https://github.com/example/tapml.git "
-                        "--git-branch release --git-sub-path accelerators/cnn-trainer") or len(TEMPLATES) == 0
-    assert all(line.startswith("tanzu accelerator create ") for line in lines)
+    assert lines[0] == ("tanzu accelerator fragment create cnn-trainer --display-name 'CNN trainer' "
+                        "--git-repository https://github.com/example/tapml.git --git-branch release "
+                        "--git-sub-path accelerators/cnn-trainer")
+    assert lines[len(names) + 1] == ("tanzu accelerator create cnn-trainer --git-repository "
+                                     "https://github.com/example/tapml.git --git-branch release "
+                                     "--git-sub-path accelerators/cnn-trainer")
+    assert [line.split()[2] for line in lines] == ["fragment"] * len(names) + ["create"] * (len(names) + 1)
 
 
 def test_accelerator_manifests_rejects_a_bad_url(tmp_path: Path) -> None:

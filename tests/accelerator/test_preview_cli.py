@@ -26,7 +26,7 @@ def _preview(exported: Path, *args: str) -> tuple[int, str]:
 def _first_regex_option(exported: Path) -> dict[str, object]:
     path = exported / ACCELERATORS_DIR / TEMPLATE.name / "accelerator.yaml"
     options = yaml.safe_load(path.read_text(encoding="utf-8"))["accelerator"]["options"]
-    return next(o for o in options if o.get("validationRegex") and o["dataType"] == "string")
+    return next(o for o in options if o.get("validationRegex") and o.get("dataType", "string") == "string")
 
 
 @pytest.mark.parametrize(("options", "message"), [
@@ -35,6 +35,9 @@ def _first_regex_option(exported: Path) -> dict[str, object]:
     ('{"noSuchOption": 1}', "unknown option 'noSuchOption'"),
     ('{"artifactId": "x"}', "derives it from projectName"),
     ('{"projectName": 7}', "projectName: expected text"),
+    ('{"projectName": null}', "projectName: expected text"),
+    ('{"epochs": null}', "epochs: expected number, got null"),
+    ('{"augmentation": null}', "augmentation: expected boolean, got null"),
 ])
 def test_bad_options_give_one_line_and_exit_2(exported: Path, tmp_path: Path, options: str, message: str) -> None:
     code, stderr = _preview(exported, "--options", options, "-o", str(tmp_path / "out"))
@@ -54,9 +57,9 @@ def test_wrong_types_and_choices_are_reported(exported: Path, tmp_path: Path) ->
     options = yaml.safe_load(path.read_text(encoding="utf-8"))["accelerator"]["options"]
     bad: dict[str, object] = {}
     for option in options:
-        if option["dataType"] == "boolean":
+        if option.get("dataType") == "boolean":
             bad[option["name"]] = "yes"
-        elif option["dataType"] == "number":
+        elif option.get("dataType") == "number":
             bad[option["name"]] = "32"
         elif option.get("choices"):
             bad[option["name"]] = "not-a-choice"
@@ -107,3 +110,30 @@ def test_integer_options_render_without_decimals(exported: Path, tmp_path: Path)
     assert code == 0, stderr
     answers = (tmp_path / "out" / ".tapml-answers.yaml").read_text(encoding="utf-8")
     assert f"{name}: {value}\n" in answers
+
+
+@pytest.mark.parametrize(("name", "slug", "package"), [
+    ("My Project", "my-project", "my_project"), ("class", "class", "class_app"), ("mlflow", "mlflow", "mlflow_app"),
+    ("  42 Ünïcode--Name__x ", "n-code-name-x", "n_code_name_x"), ("", "app", "app"), ("tests", "tests", "tests_app"),
+    ("a" * 45 + "-b", "a" * 40, "a" * 40),
+])
+def test_any_name_typed_into_tap_gives_a_valid_project(exported: Path, tmp_path: Path, name: str, slug: str,
+                                                        package: str) -> None:
+    code, stderr = _preview(exported, "--options", json.dumps({"projectName": name}), "-o", str(tmp_path / "out"))
+    assert code == 0, stderr
+    workload = yaml.safe_load((tmp_path / "out" / "config" / "workload.yaml").read_text(encoding="utf-8"))
+    assert workload["metadata"]["name"] == slug
+    assert (tmp_path / "out" / "src" / package).is_dir()
+
+
+def test_preview_validates_its_output_like_tapml_new(tmp_path: Path) -> None:
+    accelerator = tmp_path / "acc"
+    (accelerator / "config").mkdir(parents=True)
+    (accelerator / "accelerator.yaml").write_text("accelerator: {displayName: x, description: x}\n", encoding="utf-8")
+    (accelerator / "config" / "workload.yaml").write_text("kind: Workload\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["preview", str(accelerator), "--options", "{}", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1 and "README.md: missing" in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+    result = CliRunner().invoke(main, ["preview", str(accelerator), "--options", "{}", "-o", str(tmp_path / "out"),
+                                       "--no-validate"])
+    assert result.exit_code == 0, result.stderr

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from TAPMLSENTINEL0017X.config import default_tracking_uri
-from TAPMLSENTINEL0017X.tracking import apply_binding_credentials
+from [[packageName]].config import default_tracking_uri
+from [[packageName]].tracking import apply_binding_credentials
 
 
 @pytest.fixture

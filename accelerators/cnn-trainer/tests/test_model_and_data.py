@@ -8,9 +8,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from TAPMLSENTINEL0017X import data
-from TAPMLSENTINEL0017X.config import CHANNELS, TEST_FRACTION
-from TAPMLSENTINEL0017X.model import (build_model, choose_strategy, is_chief,
+from [[packageName]] import data
+from [[packageName]].config import CHANNELS, TEST_FRACTION
+from [[packageName]].model import (build_model, choose_strategy, is_chief,
                                                      use_mixed_precision_on_gpu, worker_count)
 
 

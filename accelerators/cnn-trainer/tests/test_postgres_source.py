@@ -11,8 +11,8 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from TAPMLSENTINEL0017X.errors import UserError
-from TAPMLSENTINEL0017X.postgres_source import check_table, conninfo, load_table
+from [[packageName]].errors import UserError
+from [[packageName]].postgres_source import check_table, conninfo, load_table
 from conftest import assert_one_line_error, free_port
 
 pytestmark = pytest.mark.service

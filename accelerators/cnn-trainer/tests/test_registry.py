@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from mlflow import MlflowClient
 
-from TAPMLSENTINEL0017X.train import train
+from [[packageName]].train import train
 
 pytestmark = pytest.mark.service
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from mlflow import MlflowClient
 
-from TAPMLSENTINEL0017X import loop
-from TAPMLSENTINEL0017X.callbacks import TrainingStopped
-from TAPMLSENTINEL0017X.train import stop_on_sigterm, train
+from [[packageName]] import loop
+from [[packageName]].callbacks import TrainingStopped
+from [[packageName]].train import stop_on_sigterm, train
 from conftest import command, command_env, fast_flags
 
 WAIT_SECONDS = 120

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from mlflow import MlflowClient
 
-from TAPMLSENTINEL0017X import evaluate
-from TAPMLSENTINEL0017X.config import CHANNELS, load_settings
-from TAPMLSENTINEL0017X.train import train
+from [[packageName]] import evaluate
+from [[packageName]].config import CHANNELS, load_settings
+from [[packageName]].train import train
 from conftest import fast_flags
 
 MIN_ACCURACY = 0.85

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from TAPMLSENTINEL0023X.batching import MicroBatcher, QueueFull
-from TAPMLSENTINEL0023X.model import LoadedModel, batch_buckets
+from [[packageName]].batching import MicroBatcher, QueueFull
+from [[packageName]].model import LoadedModel, batch_buckets
 
 
 class SlowModel:

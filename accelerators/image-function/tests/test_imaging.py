@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from TAPMLSENTINEL0023X.errors import RequestError
-from TAPMLSENTINEL0023X.imaging import decode, to_array
+from [[packageName]].errors import RequestError
+from [[packageName]].imaging import decode, to_array
 
 from conftest import jpeg_bytes, png_bytes
 from test_bad_input import bomb_png, truncated_png

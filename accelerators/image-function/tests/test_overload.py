@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from fastapi.testclient import TestClient
 
-from TAPMLSENTINEL0023X.app import create_app
-from TAPMLSENTINEL0023X.batching import MicroBatcher
-from TAPMLSENTINEL0023X.model import LoadedModel
-from TAPMLSENTINEL0023X.settings import Settings
+from [[packageName]].app import create_app
+from [[packageName]].batching import MicroBatcher
+from [[packageName]].model import LoadedModel
+from [[packageName]].settings import Settings
 
 PNG = {"content": b"\x89PNG...", "headers": {"Content-Type": "image/png"}}
 

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from TAPMLSENTINEL0023X.prediction_log import PredictionLog
-from TAPMLSENTINEL0023X.settings import Settings
+from [[packageName]].prediction_log import PredictionLog
+from [[packageName]].settings import Settings
 
 from conftest import Digits, Server
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from TAPMLSENTINEL0023X.errors import RequestError
-from TAPMLSENTINEL0023X.url_guard import UrlFetcher, UrlPolicy, check_url
+from [[packageName]].errors import RequestError
+from [[packageName]].url_guard import UrlFetcher, UrlPolicy, check_url
 
 from conftest import Server, png_bytes
 

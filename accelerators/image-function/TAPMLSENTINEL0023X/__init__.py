@@ -1,3 +1,0 @@
-"""TAPMLSENTINEL0002X"""
-
-__version__ = "0.1.0"

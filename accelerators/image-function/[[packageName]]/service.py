@@ -1,0 +1,133 @@
+"""The classifier behind both entry points (the HTTP server and `func.main`).
+
+It loads the model once, warms it up, serves it through the micro-batcher and, when the model source can
+move (an MLflow alias), polls it and swaps the new version in without stopping: the new model is loaded
+and warmed beside the old one, then replaces it in one assignment. Requests already holding the old
+model finish on it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from .batching import MicroBatcher
+from .errors import RequestError
+from .imaging import decode, to_array
+from .model import LoadedModel, ModelHolder
+[[if #logPredictions]]from .prediction_log import PredictionLog
+[[end #logPredictions]]from .settings import Settings[[if #modelSource == 'mlflow']]
+from .source_mlflow import ModelSource[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file']]
+from .source_keras_file import ModelSource[[end #modelSource == 'keras_file']][[if #modelSource == 'mobilenet_v2']]
+from .source_mobilenet import ModelSource[[end #modelSource == 'mobilenet_v2']]
+[[if #allowUrlInput]]from .url_guard import UrlFetcher, UrlPolicy
+[[end #allowUrlInput]]
+log = logging.getLogger(__name__)
+
+
+class Service:
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.source = ModelSource(self.settings)
+        self.holder = ModelHolder()
+        self.batcher = MicroBatcher(
+            self.settings.max_batch_size, self.settings.max_wait_ms, self.settings.queue_size
+        )
+[[if #allowUrlInput]]        self.fetcher: UrlFetcher | None = None
+        if self.settings.url_input_enabled:
+            self.fetcher = UrlFetcher(UrlPolicy.from_settings(self.settings))
+[[end #allowUrlInput]][[if #logPredictions]]        self.prediction_log = PredictionLog(self.settings)
+[[end #logPredictions]]        self._stopping = threading.Event()
+        self._watcher: threading.Thread | None = None
+        self.swaps = 0
+
+    # --- life cycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load and warm the model (retrying until the load timeout), then start serving."""
+        self.holder.replace(self._load_with_retries())
+        self.batcher.start()
+        if self.source.poll_seconds:
+            self._watcher = threading.Thread(target=self._watch, name="model-watcher", daemon=True)
+            self._watcher.start()
+[[if #logPredictions]]        self.prediction_log.start()
+[[end #logPredictions]]
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
+        self.batcher.stop()
+[[if #logPredictions]]        self.prediction_log.stop()
+[[end #logPredictions]]
+    @property
+    def model(self) -> LoadedModel | None:
+        return self.holder.current
+
+    def _load_with_retries(self) -> LoadedModel:
+        deadline = time.monotonic() + self.settings.model_load_timeout_seconds
+        delay = 1.0
+        while True:
+            try:
+                return self.source.load()
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    raise RuntimeError(f"could not load the model from {self.source.describe()}: {exc}") from exc
+                log.warning("loading %s failed (%s); retrying in %.0f s", self.source.describe(), exc, delay)
+                if self._stopping.wait(delay):
+                    raise
+                delay = min(delay * 2, 30.0)
+
+    def _watch(self) -> None:
+        assert self.source.poll_seconds
+        while not self._stopping.wait(self.source.poll_seconds):
+            self.check_for_new_model()
+
+    def check_for_new_model(self) -> bool:
+        """Swap in the version the source points at now, if it changed. Never raises."""
+        current = self.holder.current
+        try:
+            version = self.source.latest()
+            if current is not None and version == current.version:
+                return False
+            fresh = self.source.load(version)
+        except Exception:
+            log.exception("checking %s for a new model failed; still serving the current one", self.source.describe())
+            return False
+        previous = self.holder.replace(fresh)
+        self.swaps += 1
+        log.info(
+            "now serving %s version %s (was %s)",
+            fresh.name, fresh.version, previous.version if previous else "none",
+        )
+        return True
+
+    # --- one request ----------------------------------------------------------------------------
+
+    def prepare(self, data: bytes) -> tuple[np.ndarray, LoadedModel]:
+        """Decode untrusted bytes for the current model; raises RequestError (4xx/503)."""
+        model = self.holder.current
+        if model is None:
+            raise RequestError(503, "not_ready", "the model is still loading", retry_after=5)
+        height, width, channels = model.input_shape
+        image = decode(data, self.settings.max_image_pixels, size=(width, height))
+        return to_array(image, height, width, channels), model
+
+    def answer(self, probabilities: np.ndarray, model: LoadedModel, started: float) -> dict[str, Any]:
+        payload = {
+            "predictions": model.top_k(probabilities, self.settings.top_k),
+            "model": model.describe(),
+            "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+[[if #logPredictions]]        self.prediction_log.offer(payload)
+[[end #logPredictions]]        return payload
+
+    def classify(self, data: bytes) -> dict[str, Any]:
+        """Synchronous classification without the batcher, for `func.main` and scripts."""
+        started = time.perf_counter()
+        array, model = self.prepare(data)
+        probabilities = model.predict(array[np.newaxis])[0]
+        return self.answer(probabilities, model, started)

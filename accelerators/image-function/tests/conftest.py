@@ -1,0 +1,322 @@
+"""Shared fixtures: test images, a small model trained here, and the real server on 127.0.0.1.
+
+Everything runs on loopback: the model is trained in the session, [[if #modelSource == 'mlflow']]registered in a real MLflow
+server started for the session, [[end #modelSource == 'mlflow']]and served by `python -m [[packageName]]` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "[[packageName]]"
+CLASS_NAMES = [f"digit-{digit}" for digit in range(10)]
+MAX_UPLOAD_MB = 1
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None, log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            output = log.read_text(errors="replace")[-4000:] if log else ""
+            raise RuntimeError(f"process exited with {process.returncode} before {url} answered:\n{output}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    output = log.read_text(errors="replace")[-4000:] if log else ""
+    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{output}")
+
+
+def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+# --- images -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Digits:
+    images: np.ndarray  # (n, 8, 8) uint8, 0..255
+    labels: np.ndarray
+
+    def png(self, index: int) -> bytes:
+        return png_bytes(Image.fromarray(self.images[index], "L"))
+
+
+@pytest.fixture(scope="session")
+def digits() -> Digits:
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    images = np.clip(data.images * 16, 0, 255).astype(np.uint8)
+    return Digits(images, data.target)
+
+
+@pytest.fixture(scope="session")
+def photo() -> Image.Image:
+    """A real photograph shipped with scikit-learn (china.jpg), scaled down."""
+    from sklearn.datasets import load_sample_image
+
+    return Image.fromarray(load_sample_image("china.jpg")).resize((96, 64))
+
+
+@pytest.fixture(scope="session")
+def flower() -> Image.Image:
+    from sklearn.datasets import load_sample_image
+
+    return Image.fromarray(load_sample_image("flower.jpg")).resize((96, 64))
+
+
+# --- a small model trained here ------------------------------------------------------------------
+
+
+def train_digits_model(digits: Digits, seed: int) -> Any:
+    """A tiny CNN on 8x8 greyscale digits, one epoch: raw 0..255 input, rescaling inside (cnn-trainer's contract)."""
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        keras.layers.Rescaling(1 / 255),
+        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    x = digits.images.astype("float32")[..., np.newaxis]
+    model.fit(x, digits.labels, epochs=1, batch_size=64, verbose=0)
+    return model
+
+
+@dataclass
+class ServedModels:
+    """Models the tests trained, by the version the server reports, to check its answers against."""
+
+    name: str
+    by_version: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    def expected(self, version: str, image: np.ndarray) -> np.ndarray:
+        return self.by_version[version].predict(image.astype("float32")[np.newaxis, ..., np.newaxis], verbose=0)[0][[if #logPredictions || #modelSource == 'mlflow']]
+
+
+# --- MLflow -------------------------------------------------------------------------------------
+
+
+@dataclass
+class MlflowServer:
+    uri: str
+    process: subprocess.Popen
+    log: Path
+
+    def wait_ready(self) -> str:
+        wait_for(f"{self.uri}/health", 60, self.process, self.log)
+        return self.uri
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """A real tracking server (sqlite + local artifacts), one worker, stopped by process group."""
+    root = tmp_path_factory.mktemp("mlflow")
+    port = free_port()
+    log = root / "server.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "mlflow", "server",
+                "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+                "--default-artifact-root", str(root / "artifacts"),
+                "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+            ],
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True, cwd=root,
+        )
+    server = MlflowServer(f"http://127.0.0.1:{port}", process, log)
+    try:
+        yield server
+    finally:
+        stop_group(process, timeout=5)  # a throwaway server: no need to wait for a clean exit[[end #logPredictions || #modelSource == 'mlflow']][[if #modelSource == 'mlflow']]
+
+
+def register_version(models: ServedModels, model: Any, alias: str = "champion") -> str:
+    """Log and register `model` exactly as cnn-trainer does, point the alias at it; returns the version."""
+    import mlflow
+    import mlflow.tensorflow
+
+    with mlflow.start_run():
+        info = mlflow.tensorflow.log_model(
+            model,
+            name="model",
+            metadata={"class_names": CLASS_NAMES, "input_shape": [8, 8, 1]},
+            pip_requirements=["tensorflow-cpu==2.21.0"],
+        )
+    version = str(mlflow.register_model(info.model_uri, models.name).version)
+    mlflow.MlflowClient().set_registered_model_alias(models.name, alias, version)
+    models.by_version[version] = model
+    return version
+
+
+@pytest.fixture(scope="session")
+def served_models(mlflow_server: MlflowServer, digits: Digits) -> ServedModels:
+    import mlflow
+
+    model = train_digits_model(digits, seed=1)  # trains while the tracking server starts
+    uri = mlflow_server.wait_ready()
+    mlflow.set_tracking_uri(uri)
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    mlflow.set_experiment("image-function-tests")
+    models = ServedModels(name="digits-cnn-test")
+    register_version(models, model)
+    models.env = {
+        "MLFLOW_TRACKING_URI": uri,
+        "MODEL_NAME": models.name,
+        "MODEL_ALIAS": "champion",
+        "ALIAS_POLL_SECONDS": "0.5",
+    }
+    return models[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file']]
+
+
+@pytest.fixture(scope="session")
+def served_models(tmp_path_factory: pytest.TempPathFactory, digits: Digits) -> ServedModels:
+    folder = tmp_path_factory.mktemp("model")
+    model = train_digits_model(digits, seed=1)
+    model.save(folder / "digits.keras")
+    (folder / "labels.json").write_text(json.dumps(CLASS_NAMES), encoding="utf-8")
+    from [[packageName]].source_keras_file import ModelSource
+    from [[packageName]].settings import Settings
+
+    version = ModelSource(Settings(model_path=str(folder / "digits.keras"))).latest()
+    return ServedModels(
+        name="digits",
+        by_version={version: model},
+        env={"MODEL_PATH": str(folder / "digits.keras"), "LABELS_PATH": str(folder / "labels.json")},
+    )[[end #modelSource == 'keras_file']]
+[[if #modelSource == 'mobilenet_v2']]
+
+@pytest.fixture(scope="session")
+def served_models(tmp_path_factory: pytest.TempPathFactory) -> ServedModels:
+    """MobileNetV2 with local (untrained) weights and a local class index: tests never download."""
+    from keras.applications import mobilenet_v2
+
+    folder = tmp_path_factory.mktemp("model")
+    model = mobilenet_v2.MobileNetV2(weights=None)
+    model.save_weights(folder / "mobilenet_v2.weights.h5")
+    index = {str(i): [f"n{i:08d}", f"class-{i}"] for i in range(1000)}
+    (folder / "imagenet_class_index.json").write_text(json.dumps(index), encoding="utf-8")
+    return ServedModels(
+        name="mobilenet_v2",
+        by_version={},
+        env={
+            "MOBILENET_WEIGHTS": str(folder / "mobilenet_v2.weights.h5"),
+            "LABELS_PATH": str(folder / "imagenet_class_index.json"),
+        },
+    )
+[[end #modelSource == 'mobilenet_v2']]
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+
+    def post(self, path: str = "/predict", **kwargs: Any) -> httpx.Response:
+        return httpx.post(self.url + path, timeout=30, **kwargs)
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=10)
+
+
+def server_env(models: ServedModels, port: int, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        **models.env,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "MAX_UPLOAD_MB": str(MAX_UPLOAD_MB),
+        "MODEL_LOAD_TIMEOUT_SECONDS": "60",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+    env.pop("SERVICE_BINDING_ROOT", None)
+    return env
+
+
+def start_server(env: dict[str, str], log: Path, timeout: float = 120) -> Server:
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", PACKAGE], cwd=ROOT, env=env,
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    server = Server(f"http://127.0.0.1:{env['PORT']}", process, log)
+    try:
+        wait_for(server.url + "/health/ready", timeout, process, log)
+    except Exception:
+        stop_group(process)
+        raise
+    return server
+
+
+@pytest.fixture(scope="session")
+def server(
+    served_models: ServedModels, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Server]:
+    extra = {[[if #modelSource == 'mobilenet_v2']]
+        "MAX_BATCH_SIZE": "4",  # fewer batch sizes to trace at start-up[[end #modelSource == 'mobilenet_v2']][[if #allowUrlInput]]
+        # allow-listed on purpose: the address checks, not the allow-list, must stop these
+        "URL_ALLOWED_HOSTS": "images.example.com,localhost,169.254.169.254",[[end #allowUrlInput]]
+[[if #logPredictions]]        "PREDICTION_LOG_PERCENT": "100",
+        "PREDICTION_LOG_FLUSH_SECONDS": "0.5",
+        "PREDICTION_LOG_EXPERIMENT": "prediction-log-test",
+[[end #logPredictions]]    }
+[[if #logPredictions && #modelSource != 'mlflow']]    extra["MLFLOW_TRACKING_URI"] = request.getfixturevalue("mlflow_server").wait_ready()
+[[end #logPredictions && #modelSource != 'mlflow']]    log = tmp_path_factory.mktemp("server") / "server.log"
+    started = start_server(server_env(served_models, free_port(), **extra), log)
+    try:
+        yield started
+    finally:
+        stop_group(started.process)
