@@ -304,10 +304,12 @@ class Template(_Strict):
             if name not in given:
                 continue
             try:
+                if name == PROJECT_NAME_OPTION and isinstance(given[name], str) and name_problems(given[name]):
+                    raise ValueError(name_problems(given[name])[0])
                 values[name] = option.coerce(given[name])
             except ValueError as exc:
                 problems.append(f"{name}: {exc}")
-        if PROJECT_NAME_OPTION not in [p.split(":")[0] for p in problems]:
+        if PROJECT_NAME_OPTION not in given:
             problems += [f"{PROJECT_NAME_OPTION}: {p}" for p in name_problems(str(values[PROJECT_NAME_OPTION]))]
         if not problems:
             problems += [rule.message.format(**values) for rule in self.rules if not rule.condition.evaluate(values)]

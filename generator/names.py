@@ -23,7 +23,7 @@ EMPTY_NAME = "app"
 
 # Libraries the generated projects import (a test checks every template's imports are listed here).
 THIRD_PARTY = (
-    "absl", "fastapi", "google", "greenplumpython", "h5py", "hera", "httptools", "httpx", "ipykernel", "IPython",
+    "absl", "fastapi", "flask", "google", "greenplumpython", "h5py", "hera", "httptools", "httpx", "ipykernel", "IPython",
     "jinja2", "jupyter", "jupyterlab", "jupyter_server", "keras", "matplotlib", "mlflow", "multipart", "nbclient",
     "nbformat", "numpy", "onnx", "onnxruntime", "pandas", "PIL", "psycopg", "psycopg2", "pydantic", "pyservicebinding",
     "pytest", "requests", "scipy", "setuptools", "sklearn", "sqlalchemy", "starlette", "tensorflow", "tf2onnx",
@@ -64,11 +64,14 @@ def is_project_name(name: str) -> bool:
     return re.fullmatch(PROJECT_NAME_PATTERN, name) is not None
 
 
+SHAPE_RULE = (f"must start with a letter, use lower-case letters, digits and single '-', end with a letter or "
+              f"digit, and be at most {MAX_LENGTH} characters")
+
+
 def name_problems(name: str) -> list[str]:
     """Why `name` cannot be a project name, one reason each; empty when it can."""
     if not is_project_name(name):
-        return [f"{name!r} must start with a letter, use lower-case letters, digits and single '-', "
-                f"end with a letter or digit, and be at most {MAX_LENGTH} characters"]
+        return [f"{name!r} {SHAPE_RULE}"]
     reason = reserved_problem(name, RESERVED)
     return [reason] if reason else []
 

@@ -91,3 +91,41 @@ def _lexical(pattern: str) -> list[str]:
             found.append("a '{' that is not a quantifier is an error in Java; escape it")
         index += 1
     return found
+
+
+# --- regexes the engine runs (Java and our Python engine; never JavaScript) ----------------------------------
+
+_ENGINE_FLAGS = re.compile(r"^\(\?[sm]+\)")
+
+
+def engine_problems(pattern: str) -> list[str]:
+    """Why a regex the TAP engine runs (ReplaceText, RewritePath, SpEL `replaceAll`) is unsafe on Java.
+
+    Leading `(?s)`/`(?m)` flags are fine there. Refused: anything outside the shared syntax above (other than
+    those flags), a repeated group (Java recurses once per repetition of a group, so `(.|\\n)*` on a large
+    file overflows its stack), nested quantifiers (catastrophic backtracking) and backreferences.
+    """
+    found = problems(_ENGINE_FLAGS.sub("", pattern))
+    tree = parser.parse(pattern)
+    _walk_engine(tree, found, inside_repeat=False)
+    return found
+
+
+def _walk_engine(items: Any, found: list[str], inside_repeat: bool) -> None:
+    for op, arg in items:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            low, high, body = arg
+            if inside_repeat:
+                found.append("a quantifier inside a repeated group can backtrack catastrophically")
+            if any(inner_op in (c.SUBPATTERN, c.BRANCH) for inner_op, _ in body):
+                found.append("a repeated group or alternation recurses in Java on long input")
+            _walk_engine(body, found, inside_repeat=True)
+        elif op is c.SUBPATTERN:
+            _walk_engine(arg[3], found, inside_repeat)
+        elif op is c.BRANCH:
+            for branch in arg[1]:
+                _walk_engine(branch, found, inside_repeat)
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            _walk_engine(arg[1], found, inside_repeat)
+        elif op is c.GROUPREF:
+            found.append("backreferences are not allowed in engine regexes")

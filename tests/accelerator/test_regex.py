@@ -16,7 +16,7 @@ from generator.accelerator.spel import java_string
 from tests.matrix import ODD_TEXT, valid_cases
 
 from .conftest import TEMPLATES, run_node
-from .java_subset import problems
+from .java_subset import engine_problems, problems
 
 REJECT_PROBES = (
     "", " ", "a b", "UPPER", "-lead", "trail-", "x" * 300, 'quo"te', "{{x}}", "back\\slash", "tab\there", "ünï",
@@ -88,3 +88,46 @@ def test_java_subset_checker_rejects(pattern: str, reason: str) -> None:
 ])
 def test_java_subset_checker_accepts(pattern: str) -> None:
     assert problems(pattern) == []
+
+
+def _engine_regexes(node: Any) -> list[str]:
+    """Every regex the engine runs: ReplaceText/RewritePath patterns and Java regexes inside SpEL calls."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == "RewritePath" and node.get("regex"):
+            found.append(node["regex"])
+        if isinstance(node.get("regex"), dict):
+            found.append(node["regex"]["pattern"])
+        for key in ("expression", "condition"):
+            if isinstance(node.get(key), str):
+                found += re.findall(r"\.(?:replaceAll|matches)\('((?:[^']|'')*)'", node[key])
+        for value in node.values():
+            found += _engine_regexes(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _engine_regexes(item)
+    return found
+
+
+@pytest.mark.parametrize("rel", [Path(ACCELERATOR_FILE)] + [Path(ACCELERATORS_DIR) / t.name / ACCELERATOR_FILE
+                                                             for t in TEMPLATES], ids=str)
+def test_every_regex_the_engine_runs_is_safe_on_java(rel: Path, exported: Path) -> None:
+    document = yaml.safe_load((exported / rel).read_text(encoding="utf-8"))
+    regexes = _engine_regexes(document.get("engine"))
+    if rel != Path(ACCELERATOR_FILE):
+        assert any(pattern.startswith("(?s)") for pattern in regexes), "segment drops are engine regexes"
+    unsafe = {pattern: engine_problems(pattern.replace("''", "'")) for pattern in regexes}
+    assert not {p: why for p, why in unsafe.items() if why}
+
+
+@pytest.mark.parametrize(("pattern", "reason"), [
+    ("(?s)a(.|\n)*?b", "recurses"), ("(a+)+b", "backtrack"), ("(x)\\1", "backreference"), ("(?i)x", "inline"),
+])
+def test_engine_regex_checker_rejects(pattern: str, reason: str) -> None:
+    assert any(reason in problem for problem in engine_problems(pattern)), engine_problems(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["(?s)\\[\\[if #a\\]\\].*?\\[\\[end #a\\]\\]", "(.*)\\[\\[x\\]\\](.*)",
+                                     "^(.{40}).+$", "[^a-z0-9]+"])
+def test_engine_regex_checker_accepts(pattern: str) -> None:
+    assert engine_problems(pattern) == []

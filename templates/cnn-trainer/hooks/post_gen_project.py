@@ -116,15 +116,15 @@ def answer_problems(data: Mapping[str, Any], answers: Mapping[str, Any]) -> list
     """Every problem with the answers: types, patterns, ranges, the project name and cross-field rules."""
     typed: dict[str, Any] = {}
     problems = []
+    project = data["project_option"]
     for name, check in data["options"].items():
         typed[name], problem = coerce(check, answers[name])
+        if problem and name == project:
+            problem = f"{str(answers[name])!r} {data['project_rule']}"
+        elif not problem and name == project:
+            problem = reserved_problem(str(typed[name]), data["reserved"])
         if problem:
             problems.append(f"{name}: {problem}")
-    project = data["project_option"]
-    if not any(problem.startswith(project + ":") for problem in problems):
-        reason = reserved_problem(str(typed[project]), data["reserved"])
-        if reason:
-            problems.append(f"{project}: {reason}")
     if not problems:  # rules compare typed values, so they need every value valid first
         problems += [rule["message"].format(**typed) for rule in data["rules"]
                      if not evaluate(parse_condition(rule["check"]), typed)]
