@@ -42,7 +42,8 @@ from .model import (
 from .names import PROJECT_SLUG, PROJECT_WORDS, RESERVED_NAMES, OptionNames
 from .options import accelerator_options
 from .segments import (
-    CC, MARKER, Marked, NoMarkers, Vocabulary, compile_text, drop_pattern, java_quote, parse,
+    CC, MARKER, Marked, NoMarkers, Vocabulary, check_references, compile_text, cookiecutter_key, drop_pattern,
+    java_quote, parse, walk,
 )
 
 VARIANTS_DIR = ".tapml-variants"
@@ -212,11 +213,9 @@ def _paths(context: _Context, rel: str, tail: str, source: Path) -> list[tuple[s
 
 
 def _referenced(context: _Context, text: str, source: Path) -> set[str]:
-    from .segments import check_references, cookiecutter_key, _walk
-
     tree = parse(context.env, text, source)
     check_references(tree, context.vocab, source, context.kinds)
-    return {key for node, _ in _walk(tree, None) if (key := cookiecutter_key(node)) is not None}
+    return {key for node, _ in walk(tree, None) if (key := cookiecutter_key(node)) is not None}
 
 
 def _place(context: _Context, paths: list[tuple[str, Condition | None]], contents: list[tuple[bytes, Condition | None]],

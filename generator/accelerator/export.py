@@ -19,14 +19,10 @@ from .model import (
     ACCELERATOR_FILE, AcceleratorDocument, AcceleratorMeta, AcceleratorOption, ChoiceItem, Combo, DependsOnRule,
     Expose, Import, InvokeFragment, Provenance, Symbol, dump_yaml, to_data,
 )
-from .names import OptionNames
+from .names import ACCELERATORS_DIR, ROOT_DISPLAY_NAME, ROOT_NAME, ROOT_OPTION, OptionNames
 
-ACCELERATORS_DIR = "accelerators"
 CATALOG_FILE = "catalog-info.yaml"
 GUIDE_FILE = "README.md"
-ROOT_NAME = "tapml"
-ROOT_DISPLAY_NAME = "ML projects for TAP"
-ROOT_OPTION = "template"
 
 Files = dict[Path, str]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .compile import VARIANTS_DIR, CompiledTemplate
+from .manifests import create_commands
 from .model import AcceleratorOption
 from .names import OptionNames
 
@@ -74,8 +75,6 @@ LIMITS = """\
 
 
 def guide(compiled: list[CompiledTemplate]) -> str:
-    from .manifests import create_commands  # the registration commands for a placeholder repository
-
     sections = [INTRO, ENGINE]
     variants = [note for item in compiled for note in item.notes]
     if variants:

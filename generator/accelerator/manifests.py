@@ -14,8 +14,8 @@ from pathlib import Path
 
 from ..errors import AcceleratorError
 from ..manifest import Template
-from .export import ACCELERATORS_DIR, ROOT_DISPLAY_NAME, ROOT_NAME
 from .model import dump_yaml
+from .names import ACCELERATORS_DIR, ROOT_DISPLAY_NAME, ROOT_NAME
 
 API_VERSION = "accelerator.apps.tanzu.vmware.com/v1alpha1"
 NAMESPACE = "accelerator-system"

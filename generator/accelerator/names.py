@@ -12,6 +12,10 @@ from functools import cached_property
 
 from ..manifest import PROJECT_NAME_OPTION, Template
 
+ACCELERATORS_DIR = "accelerators"
+ROOT_NAME = "tapml"
+ROOT_DISPLAY_NAME = "ML projects for TAP"
+ROOT_OPTION = "template"
 PROJECT_SLUG = "projectSlug"
 PROJECT_WORDS = "projectWords"
 RESERVED_NAMES = "reservedPackageNames"

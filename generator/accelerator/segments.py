@@ -108,10 +108,10 @@ def cookiecutter_key(node: nodes.Node) -> str | None:
     return None
 
 
-def _walk(node: nodes.Node, parent: nodes.Node | None) -> Iterator[tuple[nodes.Node, nodes.Node | None]]:
+def walk(node: nodes.Node, parent: nodes.Node | None) -> Iterator[tuple[nodes.Node, nodes.Node | None]]:
     yield node, parent
     for child in node.iter_child_nodes():
-        yield from _walk(child, node)
+        yield from walk(child, node)
 
 
 def check_references(tree: nodes.Node, vocab: Vocabulary, where: object, options: Mapping[str, str]) -> None:
@@ -119,7 +119,7 @@ def check_references(tree: nodes.Node, vocab: Vocabulary, where: object, options
 
     `options` maps each text key to its kind (`string`, `integer`, `derived`, `choice`).
     """
-    for node, parent in _walk(tree, None):
+    for node, parent in walk(tree, None):
         if isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
             raise CompileError("{% include/import/extends %} cannot be compiled per file", path=where,
                                line=node.lineno, hint="inline the shared text, or make it a shared part")
@@ -142,11 +142,11 @@ def check_references(tree: nodes.Node, vocab: Vocabulary, where: object, options
 
 
 def _keys(node: nodes.Node) -> set[str]:
-    return {key for child, _ in _walk(node, None) if (key := cookiecutter_key(child)) is not None}
+    return {key for child, _ in walk(node, None) if (key := cookiecutter_key(child)) is not None}
 
 
 def _locals(node: nodes.Node) -> set[str]:
-    names = {child.name for child, _ in _walk(node, None) if isinstance(child, nodes.Name) and child.name != CC}
+    names = {child.name for child, _ in walk(node, None) if isinstance(child, nodes.Name) and child.name != CC}
     return names - {"true", "false", "none", "True", "False", "None"}
 
 

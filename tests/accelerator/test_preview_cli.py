@@ -137,3 +137,14 @@ def test_preview_validates_its_output_like_tapml_new(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["preview", str(accelerator), "--options", "{}", "-o", str(tmp_path / "out"),
                                        "--no-validate"])
     assert result.exit_code == 0, result.stderr
+
+
+def test_a_broken_cross_field_rule_stops_generation_in_every_channel(exported: Path, tmp_path: Path) -> None:
+    function = next(t for t in TEMPLATES if t.rules)
+    result = CliRunner().invoke(main, ["preview", str(exported / ACCELERATORS_DIR / function.name), "--options",
+                                       json.dumps({"minScale": 5, "maxScale": 2}), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "min_scale <= max_scale" in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+    result = CliRunner().invoke(main, ["new", function.name, "--no-input", "--set", "min_scale=5", "--set",
+                                       "max_scale=2", "-o", str(tmp_path / "new")])
+    assert result.exit_code == 2 and "min_scale (5) must not exceed max_scale (2)" in result.stderr
