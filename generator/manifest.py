@@ -257,10 +257,10 @@ class Template(_Strict):
             if derived.from_ not in self.options:
                 raise ValueError(f"derived {name!r} comes from unknown option {derived.from_!r}")
             _ = derived.steps
-        for rule in self.files:
-            unknown = rule.condition.names() - set(self.options)
+        for conditional in self.files:
+            unknown = conditional.condition.names() - set(self.options)
             if unknown:
-                raise ValueError(f"condition {rule.when!r} names unknown option(s) {sorted(unknown)}")
+                raise ValueError(f"condition {conditional.when!r} names unknown option(s) {sorted(unknown)}")
         for rule in self.rules:
             unknown = rule.condition.names() - set(self.options)
             if unknown:
@@ -303,10 +303,11 @@ class Template(_Strict):
         for name, option in self.options.items():
             if name not in given:
                 continue
+            raw = given[name]
             try:
-                if name == PROJECT_NAME_OPTION and isinstance(given[name], str) and name_problems(given[name]):
-                    raise ValueError(name_problems(given[name])[0])
-                values[name] = option.coerce(given[name])
+                if name == PROJECT_NAME_OPTION and isinstance(raw, str) and name_problems(raw):
+                    raise ValueError(name_problems(raw)[0])
+                values[name] = option.coerce(raw)
             except ValueError as exc:
                 problems.append(f"{name}: {exc}")
         if PROJECT_NAME_OPTION not in given:

@@ -45,7 +45,7 @@ def _reasons() -> dict[str, str]:
     for name in sorted(sys.stdlib_module_names):
         if not name.startswith("_"):
             reasons[name.lower()] = f"shadows the Python standard library module {name!r}"
-    for name in keyword.kwlist + keyword.softkwlist:
+    for name in [*keyword.kwlist, *keyword.softkwlist]:
         if name.islower() and name.isidentifier() and name != "_":
             reasons[name] = "is a Python keyword"
     return reasons

@@ -121,7 +121,7 @@ def compile_template(template: Template) -> CompiledTemplate:
 
 
 def _context(template: Template, names: OptionNames, compiled: CompiledTemplate) -> _Context:
-    from cookiecutter.environment import StrictEnvironment  # type: ignore[import-untyped]
+    from cookiecutter.environment import StrictEnvironment
 
     text: dict[str, str] = {}
     kinds: dict[str, str] = {}
@@ -202,10 +202,10 @@ def _paths(context: _Context, rel: str, tail: str, source: Path) -> list[tuple[s
         path = rendered + tail
         if "" not in path.split("/"):  # cookiecutter skips a file whose rendered name is empty
             by_path.setdefault(path, set()).add(assignment)
-    out = []
+    out: list[tuple[str, Condition | None]] = []
     for path, holds in by_path.items():
         described = describe(space, holds)
-        out.append((path, None if described is True else described))  # type: ignore[arg-type]
+        out.append((path, described if isinstance(described, Condition) else None))
     if len(out) > 1:
         context.compiled.notes.append(f"{context.template.name}: {rel} is stored {len(out)} times: its path "
                                       f"depends on {', '.join(keys)}")
@@ -230,7 +230,7 @@ def _place(context: _Context, paths: list[tuple[str, Condition | None]], content
                 number = len({e for e in context.compiled.includes if e.startswith(VARIANTS_DIR)}) + 1
                 stored = f"{VARIANTS_DIR}/{number}/{path}"
                 context.compiled.includes[stored] = condition  # type: ignore[assignment]
-            yield Entry(stored, path, content, None if condition is True else condition, text)  # type: ignore[arg-type]
+            yield Entry(stored, path, content, condition if isinstance(condition, Condition) else None, text)
 
 
 def _variants(context: _Context, rel: str, source: Path, paths: list[tuple[str, Condition | None]],
@@ -300,8 +300,8 @@ def _apply_file_rules(context: _Context, entries: list[Entry]) -> list[Entry]:
                 condition = _both(context, condition, rule_condition)
         if condition is False:
             continue
-        out.append(Entry(entry.stored, entry.path, entry.content, None if condition is True else condition,
-                         entry.text))  # type: ignore[arg-type]
+        out.append(Entry(entry.stored, entry.path, entry.content,
+                         condition if isinstance(condition, Condition) else None, entry.text))
     return out
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import itertools
 from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from ..expressions import Condition
 from ..manifest import Template
@@ -90,11 +91,15 @@ def _one(name: str, domain: tuple[object, ...], values: set[object]) -> ast.expr
     kept = [value for value in domain if value in values]
     dropped = [value for value in domain if value not in values]
     if len(kept) == 1:
-        return ast.Compare(left=symbol, ops=[ast.Eq()], comparators=[ast.Constant(kept[0])])
+        return ast.Compare(left=symbol, ops=[ast.Eq()], comparators=[_constant(kept[0])])
     if len(dropped) == 1:
-        return ast.Compare(left=symbol, ops=[ast.NotEq()], comparators=[ast.Constant(dropped[0])])
-    items = ast.Tuple(elts=[ast.Constant(value) for value in kept], ctx=ast.Load())
+        return ast.Compare(left=symbol, ops=[ast.NotEq()], comparators=[_constant(dropped[0])])
+    items = ast.Tuple(elts=[_constant(value) for value in kept], ctx=ast.Load())
     return ast.Compare(left=symbol, ops=[ast.In()], comparators=[items])
+
+
+def _constant(value: object) -> ast.expr:
+    return ast.Constant(cast(Any, value))
 
 
 def _join(op: ast.boolop, terms: list[ast.expr]) -> ast.expr:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from jinja2 import Environment, TemplateError, TemplateSyntaxError, nodes
+from jinja2 import Environment, Template, TemplateError, TemplateSyntaxError, nodes
 
 from ..errors import CompileError
 from ..expressions import Condition
@@ -247,7 +247,7 @@ class _Compiler:
         for text, holds in by_text.items():
             condition = describe(space, holds)
             if text and condition is not False:
-                label = "" if condition is True else self.vocab.label(condition)  # type: ignore[arg-type]
+                label = self.vocab.label(condition) if isinstance(condition, Condition) else ""
                 if not label or label in enclosing:
                     out.append(nodes.TemplateData(text))
                 else:
@@ -258,7 +258,7 @@ class _Compiler:
     def _space(self, keys: list[str]) -> dict[str, tuple[object, ...]]:
         return {key: self.vocab.branch[key] for key in keys}
 
-    def _truth(self, test: nodes.Expr, values: Mapping[str, object]) -> bool:
+    def _truth(self, test: nodes.Node, values: Mapping[str, object]) -> bool:
         return self._render([nodes.If(test, [nodes.Output([nodes.TemplateData("1")])], [], [])], values) == "1"
 
     def _render(self, body: list[nodes.Node], values: Mapping[str, object]) -> str:
@@ -331,12 +331,12 @@ def _verify(env: Environment, source: str, vocab: Vocabulary, marked: Marked, wh
 
 
 @lru_cache(maxsize=4096)
-def _template(env: Environment, source: str) -> object:
+def _template(env: Environment, source: str) -> Template:
     return env.from_string(source)
 
 
 def _rendered(env: Environment, source: str, vocab: Vocabulary, values: Mapping[str, object]) -> str:
-    return _template(env, source).render(**vocab.context(values))  # type: ignore[attr-defined]
+    return str(_template(env, source).render(**vocab.context(values)))
 
 
 class _PoisonTouched(Exception):
