@@ -9,7 +9,7 @@ UNSELECTED = [
 {% if not ((cookiecutter.data_source == 'postgres')) %}    "src/{{cookiecutter.__package_name}}/postgres_source.py",
 {% endif %}{% if not ((cookiecutter.data_source == 'postgres')) %}    "tests/test_postgres_source.py",
 {% endif %}{% if not ((cookiecutter.data_source == 'folder')) %}    "tests/test_folder_source.py",
-{% endif %}{% if not (cookiecutter.mlflow_claim) %}    "tests/test_mlflow_binding.py",
+{% endif %}{% if not ((cookiecutter.data_source == 'postgres')) %}    "src/{{cookiecutter.__package_name}}/bindings.py",
 {% endif %}]
 
 root = Path.cwd()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+from . import mlflow_setup
 from .errors import UserError
 
 PROJECT_NAME = "TAPMLSENTINEL0001X"
@@ -85,10 +86,11 @@ def _from_env(environ: Mapping[str, str], name: str, convert: Callable[[str], T]
 
 
 def default_tracking_uri(environ: Mapping[str, str]) -> str:
-    """MLFLOW_TRACKING_URI, else a local SQLite store."""
-    if environ.get("MLFLOW_TRACKING_URI"):
-        return environ["MLFLOW_TRACKING_URI"]
-    return DEFAULT_TRACKING_URI
+    """MLFLOW_TRACKING_URI, else a bound MLflow service (a binding of type mlflow), else a local SQLite store."""
+    try:
+        return mlflow_setup.resolve(DEFAULT_TRACKING_URI, environ).uri or DEFAULT_TRACKING_URI
+    except mlflow_setup.MlflowSetupError as exc:
+        raise UserError(str(exc)) from None
 
 
 def build_parser(description: str, environ: Mapping[str, str] | None = None) -> Parser:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+from . import mlflow_setup
 from .errors import UserError
 
 PROJECT_NAME = "TAPMLSENTINEL0001X"
-CHANNELS = 1  # scikit-learn's digits are greyscale
+CHANNELS = 3  # images are converted to RGB
 DEFAULT_TRACKING_URI = "sqlite:///mlruns.db"  # a local store in the working directory; no server needed
 DEFAULT_BACKUP_DIR = "training-backup"
 TEST_FRACTION = 0.2  # held out from training; the champion and each candidate are compared on it
@@ -25,6 +26,7 @@ T = TypeVar("T")
 class Settings:
     """Everything a training run needs to know."""
 
+    db_table: str
     image_size: int
     epochs: int
     batch_size: int
@@ -84,10 +86,11 @@ def _from_env(environ: Mapping[str, str], name: str, convert: Callable[[str], T]
 
 
 def default_tracking_uri(environ: Mapping[str, str]) -> str:
-    """MLFLOW_TRACKING_URI, else a local SQLite store."""
-    if environ.get("MLFLOW_TRACKING_URI"):
-        return environ["MLFLOW_TRACKING_URI"]
-    return DEFAULT_TRACKING_URI
+    """MLFLOW_TRACKING_URI, else a bound MLflow service (a binding of type mlflow), else a local SQLite store."""
+    try:
+        return mlflow_setup.resolve(DEFAULT_TRACKING_URI, environ).uri or DEFAULT_TRACKING_URI
+    except mlflow_setup.MlflowSetupError as exc:
+        raise UserError(str(exc)) from None
 
 
 def build_parser(description: str, environ: Mapping[str, str] | None = None) -> Parser:
@@ -101,6 +104,8 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None) -> 
                            help=f"{text} [env {variable}; %(default)s]".lstrip())
 
     data = parser.add_argument_group("data")
+    option(data, "--db-table", "DB_TABLE", str, "TAPMLSENTINEL0008X",
+           "table with columns image (bytea) and label (text)")
     option(data, "--image-size", "IMAGE_SIZE", positive_int, TAPMLSENTINEL0010X, "images are resized to this many pixels square")
     option(data, "--seed", "SEED", int, 1234, "fixes the held-out split, shuffling and initial weights")
 
