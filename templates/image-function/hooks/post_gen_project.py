@@ -10,10 +10,12 @@ UNSELECTED = [
 {% endif %}{% if not ((cookiecutter.model_source == 'keras_file')) %}    "{{cookiecutter.__package_name}}/source_keras_file.py",
 {% endif %}{% if not ((cookiecutter.model_source == 'mobilenet_v2')) %}    "{{cookiecutter.__package_name}}/source_mobilenet.py",
 {% endif %}{% if not ((cookiecutter.model_source == 'keras_file')) %}    "model/README.md",
-{% endif %}{% if not (((cookiecutter.model_source == 'mlflow') or cookiecutter.log_predictions)) %}    "{{cookiecutter.__package_name}}/mlflow_config.py",
+{% endif %}{% if not (((cookiecutter.model_source == 'mlflow') or cookiecutter.log_predictions)) %}    "{{cookiecutter.__package_name}}/mlflow_setup.py",
+{% endif %}{% if not (((cookiecutter.model_source == 'mlflow') or cookiecutter.log_predictions)) %}    "tests/test_mlflow_setup.py",
 {% endif %}{% if not (cookiecutter.allow_url_input) %}    "{{cookiecutter.__package_name}}/url_guard.py",
 {% endif %}{% if not (cookiecutter.log_predictions) %}    "{{cookiecutter.__package_name}}/prediction_log.py",
 {% endif %}{% if not ((cookiecutter.model_source == 'mlflow')) %}    "tests/test_alias_swap.py",
+{% endif %}{% if not ((cookiecutter.model_source == 'mlflow')) %}    "tests/test_mlflow_binding.py",
 {% endif %}{% if not (cookiecutter.allow_url_input) %}    "tests/test_url_guard.py",
 {% endif %}{% if not (cookiecutter.log_predictions) %}    "tests/test_prediction_log.py",
 {% endif %}]
