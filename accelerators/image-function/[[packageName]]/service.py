@@ -44,12 +44,21 @@ class Service:
 [[end #logPredictions]]        self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
         self.swaps = 0
+        self.last_load_error: str | None = None
 
     # --- life cycle -------------------------------------------------------------------------------
 
+    def load_first_model(self, deadline: float | None = None) -> None:
+        """Load and warm the model, retrying until `deadline` (time.monotonic(); default: the load timeout from now)."""
+        if deadline is None:
+            deadline = time.monotonic() + self.settings.model_load_timeout_seconds
+        self.holder.replace(self._load_with_retries(deadline))
+        self.source.bound_calls(self.settings.model_load_timeout_seconds)  # for alias checks and swaps from now on
+
     def start(self) -> None:
-        """Load and warm the model (retrying until the load timeout), then start serving."""
-        self.holder.replace(self._load_with_retries())
+        """Start serving: load the model unless that was done already, then the batcher and background work."""
+        if self.holder.current is None:
+            self.load_first_model()
         self.batcher.start()
         if self.source.poll_seconds:
             self._watcher = threading.Thread(target=self._watch, name="model-watcher", daemon=True)
@@ -67,16 +76,19 @@ class Service:
     def model(self) -> LoadedModel | None:
         return self.holder.current
 
-    def _load_with_retries(self) -> LoadedModel:
-        deadline = time.monotonic() + self.settings.model_load_timeout_seconds
+    def _load_with_retries(self, deadline: float) -> LoadedModel:
         delay = 1.0
         while True:
+            self.source.bound_calls(deadline - time.monotonic())
             try:
                 return self.source.load()
             except Exception as exc:
+                self.last_load_error = first_line(exc)
                 if time.monotonic() + delay > deadline:
-                    raise RuntimeError(f"could not load the model from {self.source.describe()}: {exc}") from exc
-                log.warning("loading %s failed (%s); retrying in %.0f s", self.source.describe(), exc, delay)
+                    raise RuntimeError(f"could not load the model from {self.source.describe()}: "
+                                       f"{self.last_load_error}") from exc
+                log.warning("loading %s failed (%s); retrying in %.0f s", self.source.describe(),
+                            self.last_load_error, delay)
                 if self._stopping.wait(delay):
                     raise
                 delay = min(delay * 2, 30.0)
@@ -131,3 +143,10 @@ class Service:
         array, model = self.prepare(data)
         probabilities = model.predict(array[np.newaxis])[0]
         return self.answer(probabilities, model, started)
+
+
+def first_line(exc: BaseException, limit: int = 500) -> str:
+    """The first line of an error, shortened: MLflow and TensorFlow errors can run to pages."""
+    lines = str(exc).strip().splitlines()
+    line = lines[0] if lines else type(exc).__name__
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -23,6 +23,9 @@ class ModelSource:
     def describe(self) -> str:
         return str(self.path)
 
+    def bound_calls(self, seconds: float) -> None:
+        """Nothing to bound: the model is a local file."""
+
     def latest(self) -> str:
         """The file's content hash: a version that changes exactly when the model does."""
         digest = hashlib.sha256()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from .mlflow_config import configure_mlflow
+from .mlflow_setup import MlflowSetupError, apply_http_limits, configure
 from .model import CompiledModel, LoadedModel, read_class_names
-from .settings import Settings
+from .settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -15,7 +15,10 @@ class ModelSource:
     kind = "mlflow"
 
     def __init__(self, settings: Settings) -> None:
-        configure_mlflow()
+        try:
+            configure()  # MLFLOW_TRACKING_URI, else a bound MLflow service, else MLflow's default
+        except MlflowSetupError as exc:
+            raise ConfigError(str(exc)) from None
         from mlflow import MlflowClient
 
         self.settings = settings
@@ -25,16 +28,20 @@ class ModelSource:
     def describe(self) -> str:
         return f"models:/{self.settings.model_name}@{self.settings.model_alias}"
 
+    def bound_calls(self, seconds: float) -> None:
+        """Each MLflow call from now on gives up within `seconds` (its HTTP timeout, retries and back-off)."""
+        apply_http_limits(seconds)
+
     def latest(self) -> str:
         """The version the alias points at now."""
         found = self._client.get_model_version_by_alias(self.settings.model_name, self.settings.model_alias)
         return str(found.version)
 
     def load(self, version: str | None = None) -> LoadedModel:
+        version = version or self.latest()  # before importing TensorFlow: an unreachable server shows at once
         import mlflow.models
         import mlflow.tensorflow
 
-        version = version or self.latest()
         uri = f"models:/{self.settings.model_name}/{version}"
         keras_model = mlflow.tensorflow.load_model(uri)
         metadata = mlflow.models.get_model_info(uri).metadata or {}

@@ -162,7 +162,7 @@ CHECKS = json.loads('{"augmentation": {"type": "boolean"}, "batch_size": {"max":
     {"path": "src/{{cookiecutter.__package_name}}/postgres_source.py", "when": "data_source == 'postgres'"},
     {"path": "tests/test_postgres_source.py", "when": "data_source == 'postgres'"},
     {"path": "tests/test_folder_source.py", "when": "data_source == 'folder'"},
-    {"path": "tests/test_mlflow_binding.py", "when": "mlflow_claim"},
+    {"path": "src/{{cookiecutter.__package_name}}/bindings.py", "when": "data_source == 'postgres'"},
 ]
 ANSWERS = json.loads(r'''{
     "project_name": {{ cookiecutter.project_name | tojson }},

@@ -163,10 +163,12 @@ CHECKS = json.loads('{"alias_poll_seconds": {"max": 86400, "min": 1, "type": "in
     {"path": "{{cookiecutter.__package_name}}/source_keras_file.py", "when": "model_source == 'keras_file'"},
     {"path": "{{cookiecutter.__package_name}}/source_mobilenet.py", "when": "model_source == 'mobilenet_v2'"},
     {"path": "model/README.md", "when": "model_source == 'keras_file'"},
-    {"path": "{{cookiecutter.__package_name}}/mlflow_config.py", "when": "model_source == 'mlflow' or log_predictions"},
+    {"path": "{{cookiecutter.__package_name}}/mlflow_setup.py", "when": "model_source == 'mlflow' or log_predictions"},
+    {"path": "tests/test_mlflow_setup.py", "when": "model_source == 'mlflow' or log_predictions"},
     {"path": "{{cookiecutter.__package_name}}/url_guard.py", "when": "allow_url_input"},
     {"path": "{{cookiecutter.__package_name}}/prediction_log.py", "when": "log_predictions"},
     {"path": "tests/test_alias_swap.py", "when": "model_source == 'mlflow'"},
+    {"path": "tests/test_mlflow_binding.py", "when": "model_source == 'mlflow'"},
     {"path": "tests/test_url_guard.py", "when": "allow_url_input"},
     {"path": "tests/test_prediction_log.py", "when": "log_predictions"},
 ]

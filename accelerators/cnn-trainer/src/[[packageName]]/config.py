@@ -9,8 +9,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-[[if #mlflowClaim]]from .bindings import find_binding
-[[end #mlflowClaim]]from .errors import UserError
+from . import mlflow_setup
+from .errors import UserError
 
 PROJECT_NAME = "[[projectName]]"[[if #dataSource == 'digits']]
 CHANNELS = 1  # scikit-learn's digits are greyscale[[end #dataSource == 'digits']]
@@ -88,13 +88,11 @@ def _from_env(environ: Mapping[str, str], name: str, convert: Callable[[str], T]
 
 
 def default_tracking_uri(environ: Mapping[str, str]) -> str:
-    """MLFLOW_TRACKING_URI, else [[if #mlflowClaim]]the `uri` of a binding of type mlflow, else [[end #mlflowClaim]]a local SQLite store."""
-    if environ.get("MLFLOW_TRACKING_URI"):
-        return environ["MLFLOW_TRACKING_URI"]
-[[if #mlflowClaim]]    found = find_binding("mlflow")
-    if found and found.get("uri"):
-        return found["uri"]
-[[end #mlflowClaim]]    return DEFAULT_TRACKING_URI
+    """MLFLOW_TRACKING_URI, else a bound MLflow service (a binding of type mlflow), else a local SQLite store."""
+    try:
+        return mlflow_setup.resolve(DEFAULT_TRACKING_URI, environ).uri or DEFAULT_TRACKING_URI
+    except mlflow_setup.MlflowSetupError as exc:
+        raise UserError(str(exc)) from None
 
 
 def build_parser(description: str, environ: Mapping[str, str] | None = None) -> Parser:

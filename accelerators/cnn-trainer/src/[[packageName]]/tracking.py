@@ -22,8 +22,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-[[if #mlflowClaim]]from .bindings import find_binding
-[[end #mlflowClaim]]from .config import Settings
+from . import mlflow_setup
+from .config import Settings
 from .errors import UserError
 
 CHAMPION_ALIAS = "champion"
@@ -32,8 +32,11 @@ MODEL_NAME = "model"  # the logged model's name within its run
 
 def configure(settings: Settings) -> MlflowClient:
     """Point MLflow at the tracking store and create the experiment when it is new."""
-[[if #mlflowClaim]]    apply_binding_credentials()
-[[end #mlflowClaim]]    mlflow.set_tracking_uri(settings.tracking_uri)
+    try:
+        mlflow_setup.apply_credentials()  # MLFLOW_TRACKING_USERNAME/PASSWORD, else those of a bound MLflow service
+    except mlflow_setup.MlflowSetupError as exc:
+        raise UserError(str(exc)) from None
+    mlflow.set_tracking_uri(settings.tracking_uri)
     client = MlflowClient()
     if os.environ.get("MLFLOW_RUN_ID"):
         return client  # started by `mlflow run`: the run and its experiment exist already
@@ -44,15 +47,7 @@ def configure(settings: Settings) -> MlflowClient:
     except MlflowException as exc:
         raise UserError(f"MLflow at {settings.tracking_uri}: {first_line(exc)}") from None
     return client
-[[if #mlflowClaim]]
 
-def apply_binding_credentials() -> None:
-    """Username and password of a binding of type mlflow, unless MLFLOW_TRACKING_USERNAME/PASSWORD are set."""
-    found = find_binding("mlflow") or {}
-    for key, variable in (("username", "MLFLOW_TRACKING_USERNAME"), ("password", "MLFLOW_TRACKING_PASSWORD")):
-        if found.get(key) and not os.environ.get(variable):
-            os.environ[variable] = found[key]
-[[end #mlflowClaim]]
 
 def local_artifact_location(tracking_uri: str) -> str | None:
     """Artifacts of a local SQLite store go next to the database file, not into the working directory."""

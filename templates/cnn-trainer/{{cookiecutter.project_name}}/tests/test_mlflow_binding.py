@@ -1,49 +1,62 @@
-"""MLflow through a service claim: the tracking URI and credentials come from a binding of type mlflow."""
+"""A bound MLflow service end to end: training finds the tracking server and its credentials through a binding.
+
+The precedence rule itself is tested in test_mlflow_setup.py; here the CLI settings, `tracking.configure` and a real
+tracking server use it.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+from mlflow import MlflowClient
 
-from {{ cookiecutter.__package_name }}.config import default_tracking_uri
-from {{ cookiecutter.__package_name }}.tracking import apply_binding_credentials
+from {{ cookiecutter.__package_name }}.config import load_settings
+
+from conftest import assert_one_line_error
 
 
-@pytest.fixture
-def mlflow_binding(tmp_path, monkeypatch):
-    binding = tmp_path / "bindings" / "mlflow"
-    binding.mkdir(parents=True)
-    entries = {"type": "mlflow", "uri": "http://mlflow.example.internal:5000", "username": "trainer",
-               "password": "from-the-binding"}
+def write_binding(root: Path, **entries: str) -> Path:
+    folder = root / "mlflow"
+    folder.mkdir(parents=True)
     for key, value in entries.items():
-        (binding / key).write_text(value + "\n")
-    monkeypatch.setenv("SERVICE_BINDING_ROOT", str(tmp_path / "bindings"))
+        (folder / key).write_text(value + "\n", encoding="utf-8")
+    return folder
+
+
+def test_the_tracking_uri_follows_the_binding_unless_the_environment_names_one(tmp_path: Path) -> None:
+    write_binding(tmp_path, type="mlflow", host="mlflow.internal", port="5000")
+    bound = {"SERVICE_BINDING_ROOT": str(tmp_path)}
+
+    assert load_settings([], environ=bound).tracking_uri == "http://mlflow.internal:5000"
+    assert load_settings([], environ={**bound, "MLFLOW_TRACKING_URI": "http://127.0.0.1:1"}).tracking_uri == (
+        "http://127.0.0.1:1")
+    assert load_settings([], environ={}).tracking_uri == "sqlite:///mlruns.db"
+
+
+@pytest.mark.service
+def test_training_set_up_reaches_the_bound_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   mlflow_server: str, names: list[str]) -> None:
+    from {{ cookiecutter.__package_name }}.tracking import configure
+
+    write_binding(tmp_path, type="mlflow", uri=mlflow_server, username="trainer", password="from-the-binding")
+    monkeypatch.setenv("SERVICE_BINDING_ROOT", str(tmp_path))
     for variable in ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"):
-        monkeypatch.delenv(variable, raising=False)
-    return entries
+        monkeypatch.setenv(variable, "")  # unset for the rule; monkeypatch removes them again afterwards
+    settings = load_settings(names)
 
+    configure(settings)
 
-def test_tracking_uri_and_credentials_come_from_the_binding(mlflow_binding):
-    assert default_tracking_uri(os.environ) == mlflow_binding["uri"]
-
-    apply_binding_credentials()
-
+    assert settings.tracking_uri == mlflow_server
+    assert MlflowClient(mlflow_server).get_experiment_by_name(settings.experiment) is not None
     assert os.environ["MLFLOW_TRACKING_USERNAME"] == "trainer"
     assert os.environ["MLFLOW_TRACKING_PASSWORD"] == "from-the-binding"
 
 
-def test_environment_variables_win_over_the_binding(mlflow_binding, monkeypatch):
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
-    monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "from-the-environment")
+def test_an_incomplete_binding_is_one_line(run_cli, tmp_path: Path) -> None:
+    folder = write_binding(tmp_path / "bindings", type="mlflow", username="trainer")
 
-    apply_binding_credentials()
+    result = run_cli("train", "--epochs", "1", env={"SERVICE_BINDING_ROOT": str(folder.parent)})
 
-    assert default_tracking_uri(os.environ) == "http://127.0.0.1:5000"
-    assert os.environ["MLFLOW_TRACKING_PASSWORD"] == "from-the-environment"
-
-
-def test_without_bindings_the_local_store_is_used(monkeypatch):
-    monkeypatch.delenv("SERVICE_BINDING_ROOT", raising=False)
-
-    assert default_tracking_uri({}) == "sqlite:///mlruns.db"
+    assert_one_line_error(result, str(folder), "neither 'uri' nor 'host'")

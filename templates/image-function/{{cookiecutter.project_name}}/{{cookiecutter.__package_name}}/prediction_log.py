@@ -18,8 +18,8 @@ import threading
 import time
 from typing import Any
 
-from .mlflow_config import configure_mlflow
-from .settings import Settings
+from .mlflow_setup import MlflowSetupError, configure
+from .settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,10 @@ class PredictionLog:
         self._step = 0
         self.written = 0
         self.dropped = 0
+        try:
+            configure()  # checked now: a broken MLflow binding stops the start, not a background thread
+        except MlflowSetupError as exc:
+            raise ConfigError(str(exc)) from None
 
     def offer(self, payload: dict[str, Any]) -> None:
         """Called on the request path: O(1), never blocks, never raises."""
@@ -106,7 +110,6 @@ class PredictionLog:
 
     def _ensure_run(self) -> tuple[Any, str]:
         if self._client is None or self._run_id is None:
-            configure_mlflow()
             from mlflow import MlflowClient
 
             client = MlflowClient()

@@ -31,6 +31,9 @@ class ModelSource:
     def describe(self) -> str:
         return f"keras.applications.MobileNetV2(weights={self.settings.mobilenet_weights!r})"
 
+    def bound_calls(self, seconds: float) -> None:
+        """Nothing to bound here: Keras' weights download has no timeout; the start-up deadline bounds it."""
+
     def latest(self) -> str:
         weights = self.settings.mobilenet_weights
         if weights == "imagenet":

@@ -9,8 +9,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-{% if cookiecutter.mlflow_claim %}from .bindings import find_binding
-{% endif %}from .errors import UserError
+from . import mlflow_setup
+from .errors import UserError
 
 PROJECT_NAME = "{{ cookiecutter.project_name }}"
 {%- if cookiecutter.data_source == 'digits' %}
@@ -91,15 +91,11 @@ def _from_env(environ: Mapping[str, str], name: str, convert: Callable[[str], T]
 
 
 def default_tracking_uri(environ: Mapping[str, str]) -> str:
-    """MLFLOW_TRACKING_URI, else {% if cookiecutter.mlflow_claim %}the `uri` of a binding of type mlflow, else {% endif %}a local SQLite store."""
-    if environ.get("MLFLOW_TRACKING_URI"):
-        return environ["MLFLOW_TRACKING_URI"]
-{%- if cookiecutter.mlflow_claim %}
-    found = find_binding("mlflow")
-    if found and found.get("uri"):
-        return found["uri"]
-{%- endif %}
-    return DEFAULT_TRACKING_URI
+    """MLFLOW_TRACKING_URI, else a bound MLflow service (a binding of type mlflow), else a local SQLite store."""
+    try:
+        return mlflow_setup.resolve(DEFAULT_TRACKING_URI, environ).uri or DEFAULT_TRACKING_URI
+    except mlflow_setup.MlflowSetupError as exc:
+        raise UserError(str(exc)) from None
 
 
 def build_parser(description: str, environ: Mapping[str, str] | None = None) -> Parser:

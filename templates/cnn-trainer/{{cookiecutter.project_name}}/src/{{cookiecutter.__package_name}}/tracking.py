@@ -22,8 +22,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
-{% if cookiecutter.mlflow_claim %}from .bindings import find_binding
-{% endif %}from .config import Settings
+from . import mlflow_setup
+from .config import Settings
 from .errors import UserError
 
 CHAMPION_ALIAS = "champion"
@@ -32,9 +32,10 @@ MODEL_NAME = "model"  # the logged model's name within its run
 
 def configure(settings: Settings) -> MlflowClient:
     """Point MLflow at the tracking store and create the experiment when it is new."""
-{%- if cookiecutter.mlflow_claim %}
-    apply_binding_credentials()
-{%- endif %}
+    try:
+        mlflow_setup.apply_credentials()  # MLFLOW_TRACKING_USERNAME/PASSWORD, else those of a bound MLflow service
+    except mlflow_setup.MlflowSetupError as exc:
+        raise UserError(str(exc)) from None
     mlflow.set_tracking_uri(settings.tracking_uri)
     client = MlflowClient()
     if os.environ.get("MLFLOW_RUN_ID"):
@@ -46,16 +47,6 @@ def configure(settings: Settings) -> MlflowClient:
     except MlflowException as exc:
         raise UserError(f"MLflow at {settings.tracking_uri}: {first_line(exc)}") from None
     return client
-{%- if cookiecutter.mlflow_claim %}
-
-
-def apply_binding_credentials() -> None:
-    """Username and password of a binding of type mlflow, unless MLFLOW_TRACKING_USERNAME/PASSWORD are set."""
-    found = find_binding("mlflow") or {}
-    for key, variable in (("username", "MLFLOW_TRACKING_USERNAME"), ("password", "MLFLOW_TRACKING_PASSWORD")):
-        if found.get(key) and not os.environ.get(variable):
-            os.environ[variable] = found[key]
-{%- endif %}
 
 
 def local_artifact_location(tracking_uri: str) -> str | None:
