@@ -18,7 +18,9 @@ def read_answers_file(path: Path, template: Template) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise AnswersError([f"cannot read {path}: {exc.strerror}"]) from None
+        raise AnswersError([f"cannot read {path}: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise AnswersError([f"{path} is not UTF-8 text (byte {exc.start}); give a YAML answers file"]) from None
     except yaml.YAMLError as exc:
         raise AnswersError([f"{path} is not valid YAML: {str(exc).splitlines()[0]}"]) from None
     if not isinstance(data, dict):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from .accelerator.export import accelerator_files, stale_files
 from .cookiecutter_files import cookiecutter_files
-from .errors import OutOfDate
-from .manifest import Template, load_all, templates_root
+from .errors import NotACheckout, OutOfDate
+from .manifest import PACKAGED_TEMPLATES, Template, load_all, templates_root
 from .shared import shared_files, stale_copies
 
 Files = dict[Path, str]
@@ -49,6 +49,7 @@ class Report:
 def build(root: Path | None = None, *, check: bool = False) -> Report:
     """Write every generated file and delete stale ones, or with `check` raise `OutOfDate` naming the drift."""
     root = root or templates_root()
+    require_checkout(root)
     repo = root.parent
     report = Report()
     for stage in STAGES:
@@ -69,6 +70,16 @@ def build(root: Path | None = None, *, check: bool = False) -> Report:
             _delete_all(repo, stale)
         report.changed += changed + stale
     return report
+
+
+def require_checkout(root: Path) -> None:
+    """Refuse to build the templates an installed package carries: generated files belong in a source checkout."""
+    if root.resolve() == PACKAGED_TEMPLATES:
+        raise NotACheckout(
+            f"tapml build regenerates files in a source checkout, and this tapml runs from an installed package "
+            f"({PACKAGED_TEMPLATES.parent})",
+            hint="run it in a clone of the tapml repository, or set TAPML_TEMPLATES to a checkout's templates/",
+        )
 
 
 def generated_files(root: Path | None = None) -> Files:

@@ -78,10 +78,12 @@ def show(template: str) -> None:
 @click.argument("template")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Project directory [default: ./<project_name>].")
 @click.option("--set", "set_pairs", multiple=True, metavar="KEY=VALUE", help="Set an option; repeatable.")
-@click.option("--answers", "answers_file", type=click.Path(path_type=Path), help="YAML file of answers.")
+@click.option("--answers", "answers_file", type=click.Path(path_type=Path, readable=False),  # read_answers_file
+              help="YAML file of answers.")
 @click.option("--no-input", is_flag=True, help="Do not prompt; take defaults for options not given.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved answers and the file tree; write nothing.")
-@click.option("--force", is_flag=True, help="Replace a non-empty output directory (its .git is kept).")
+@click.option("--force", is_flag=True,
+              help="Replace a non-empty output directory, keeping its .git; refused while git shows changes.")
 @_handle_errors
 def new(template: str, output: Path | None, set_pairs: tuple[str, ...], answers_file: Path | None,
         no_input: bool, dry_run: bool, force: bool) -> None:
@@ -140,9 +142,11 @@ def build(check: bool) -> None:
 @main.command()
 @click.argument("accelerator_dir", type=click.Path(path_type=Path))
 @click.option("--options", "options_json", metavar="JSON", help="Option values as a JSON object.")
-@click.option("--options-file", type=click.Path(path_type=Path), help="File holding the JSON object of options.")
+@click.option("--options-file", type=click.Path(path_type=Path, readable=False),  # read below: one error line
+              help="File holding the JSON object of options.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Directory to generate into.")
-@click.option("--force", is_flag=True, help="Replace a non-empty output directory (its .git is kept).")
+@click.option("--force", is_flag=True,
+              help="Replace a non-empty output directory, keeping its .git; refused while git shows changes.")
 @click.option("--fragment", "fragments", multiple=True, metavar="NAME=DIR",
               help="Where an imported fragment is [default: accelerators/NAME or a sibling folder NAME].")
 @click.option("--no-validate", is_flag=True, help="Skip tapml's project checks (for accelerators of other projects).")
@@ -159,7 +163,9 @@ def preview(accelerator_dir: Path, options_json: str | None, options_file: Path 
         try:
             text = options_file.read_text(encoding="utf-8")
         except OSError as exc:
-            raise OptionsError(f"--options-file: cannot read {options_file}: {exc.strerror}") from None
+            raise OptionsError(f"--options-file: cannot read {options_file}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise OptionsError(f"--options-file: {options_file} is not UTF-8 text (byte {exc.start})") from None
         given = parse_options(text, str(options_file))
     else:
         given = parse_options(str(options_json))

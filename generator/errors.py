@@ -43,6 +43,19 @@ class TargetExists(TapmlError):
     """The output directory exists and is not empty."""
 
 
+class ReplaceRefused(TapmlError):
+    """`--force` would lose the user's work: the current directory, or a git work tree with changes."""
+
+
+class OutputError(TapmlError):
+    """The file system refused to create the project (read-only, immutable, bad path, mount point); nothing was
+    written."""
+
+
+class NotACheckout(TapmlError):
+    """`tapml build` run from an installed package, where there is no source checkout to write to."""
+
+
 class NoTerminal(TapmlError):
     """Prompting was needed but there is no terminal to prompt on."""
 

@@ -351,10 +351,17 @@ class Template(_Strict):
         return {**values, **{name: derived.compute(values) for name, derived in self.derived.items()}}
 
 
+# An installed wheel carries templates/ inside the package (pyproject.toml maps it to generator.templates).
+PACKAGED_TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
 def templates_root() -> Path:
-    """The templates folder: `$TAPML_TEMPLATES` when set, else `templates/` beside the `generator` package."""
+    """The templates folder: `$TAPML_TEMPLATES` when set; else the copy inside an installed package; else
+    `templates/` beside the `generator` package (a source checkout, editable installs included)."""
     override = os.environ.get("TAPML_TEMPLATES")
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "templates"
+    if override:
+        return Path(override)
+    return PACKAGED_TEMPLATES if PACKAGED_TEMPLATES.is_dir() else PACKAGED_TEMPLATES.parent.parent / "templates"
 
 
 def template_names(root: Path | None = None) -> list[str]:

@@ -7,6 +7,7 @@ whole project rendered and validated (see `output.write_atomically`).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -46,7 +47,16 @@ def render_to(template: Template, values: Mapping[str, OptionValue], output_dir:
                               accept_hooks=True)
     except (CookiecutterException, ValueError, OSError) as exc:
         raise RenderError(f"rendering {template.name} failed: {_first_line(exc)}") from None
-    return Path(made)
+    project = Path(made)
+    _drop_bytecode(project)
+    return project
+
+
+def _drop_bytecode(project: Path) -> None:
+    """Remove `__pycache__` folders cookiecutter copied from the template: pip byte-compiles every `.py` file of
+    a wheel it installs, the template files carried in the package included."""
+    for cache in sorted(project.rglob("__pycache__"), reverse=True):
+        shutil.rmtree(cache)
 
 
 def list_tree(project: Path) -> list[str]:

@@ -151,9 +151,11 @@ def test_answers_file_of_another_template_is_refused(tmp_path: Path) -> None:
 
 def test_non_empty_target_is_refused_and_force_replaces_it_keeping_git(tmp_path: Path) -> None:
     target = tmp_path / "p"
-    (target / ".git").mkdir(parents=True)
-    (target / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    target.mkdir()
     (target / "stale.txt").write_text("old")
+    git = ["git", "-c", "user.name=tapml tests", "-c", "user.email=tests@example.org"]
+    for args in (["init", "-q", "-b", "main"], ["add", "stale.txt"], ["commit", "-q", "-m", "stale"]):
+        subprocess.run([*git, *args], cwd=target, check=True, capture_output=True)
     assert_user_error(run("new", "cnn-trainer", "-o", str(target), "--no-input"), 2, "not empty", "--force")
     assert (target / "stale.txt").exists()
     done = run("new", "cnn-trainer", "-o", str(target), "--no-input", "--force")
