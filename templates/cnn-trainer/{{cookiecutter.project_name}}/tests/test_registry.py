@@ -26,7 +26,7 @@ CYCLES = {
     "first": ("--epochs", "1", "--learning-rate", "0.0003"),
     "worse": ("--epochs", "1", "--learning-rate", "1e-7"),
     "better": ("--epochs", "4"),
-    "other size": ("--epochs", "4", "--image-size", str(OTHER_SIZE)),
+    "other size": ("--epochs", "1", "--image-size", str(OTHER_SIZE)),
     "forced": ("--epochs", "1", "--image-size", str(OTHER_SIZE), "--promote-anyway"),
 }
 
