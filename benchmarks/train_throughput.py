@@ -79,9 +79,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = load_settings([], environ={})
     everything = data.load(settings)
-    train = data.split(everything, settings.seed).train
+    train = data.split(everything, settings.holdout).train
     train = data.LabelledImages(np.concatenate([train.images] * args.repeat),
-                                np.concatenate([train.labels] * args.repeat), train.class_names)
+                                np.concatenate([train.labels] * args.repeat), train.class_names,
+                                np.concatenate([train.fingerprints] * args.repeat))
     images = len(train)
 
     def fresh_model() -> keras.Model:

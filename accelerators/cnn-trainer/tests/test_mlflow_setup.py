@@ -23,7 +23,10 @@ CREDENTIAL_VARIABLES = ("MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFL
 
 
 def project_module() -> ModuleType:
-    """This project's copy of the shared module (the same test runs in every project that ships it)."""
+    """This project's copy of the shared module (the same test runs in every project that ships it), or the shared
+    source itself when these tests run in tapml's own suite."""
+    if (PROJECT / "mlflow_setup.py").is_file():
+        return importlib.import_module("mlflow_setup")
     for folder in (PROJECT, PROJECT / "src"):
         for path in sorted(folder.glob("*/mlflow_setup.py")):
             return importlib.import_module(f"{path.parent.name}.mlflow_setup")

@@ -48,14 +48,16 @@ def test_run_logs_params_metrics_and_plots(trained):
     assert len(client.get_metric_history(result.run_id, "val_accuracy")) == result.epochs_run
     plots = {item.path for item in client.list_artifacts(result.run_id, "plots")}
     assert plots == {"plots/learning_curves.png", "plots/confusion_matrix.png"}
+    assert "MODEL_CARD.md" in {item.path for item in client.list_artifacts(result.run_id)}
 
 
 def test_first_model_becomes_the_champion(trained):
     settings, result = trained
-    assert result.promotion is not None and result.promotion.promoted
+    assert result.registration is not None and result.registration.decision.promote
+    assert result.registration.decision.reason.startswith("no champion yet")
 
     version = MlflowClient(settings.tracking_uri).get_model_version_by_alias(settings.registered_model_name, "champion")
-    assert str(version.version) == result.promotion.version
+    assert str(version.version) == result.registration.version
 
 
 def test_champion_keeps_the_serving_contract(trained):
@@ -65,6 +67,7 @@ def test_champion_keeps_the_serving_contract(trained):
 
     info = mlflow.models.get_model_info(uri)
     assert info.metadata["input_shape"] == [settings.image_size, settings.image_size, CHANNELS]
+    assert info.metadata["holdout"] == settings.holdout.as_metadata()
     class_names = info.metadata["class_names"]
     assert class_names == [str(digit) for digit in range(10)]
 

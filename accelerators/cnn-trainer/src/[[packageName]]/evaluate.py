@@ -55,9 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser("Evaluate a logged or registered model on the held-out images.")
+    parser = build_parser("Evaluate a logged or registered model on the held-out images.", promotion=False)
     parser.add_argument("--model-uri", help="default: models:/<registered model name>@champion")
-    args = parser.parse_args(argv)
+    args = parser.parse(argv)
     settings = settings_from_args(args)
     checks.preflight(settings)
     model_uri = args.model_uri or f"models:/{settings.registered_model_name}@champion"
@@ -67,11 +67,17 @@ def _main(argv: Sequence[str] | None) -> int:
 
     tracking.configure(settings)
     loaded = tracking.load(model_uri)
-    if len(loaded.input_shape) == 3:
-        settings = dataclasses.replace(settings, image_size=int(loaded.input_shape[0]))
-    splits = data.split(data.load(settings), settings.seed)
-    if loaded.class_names and loaded.class_names != splits.class_names:
-        raise UserError(f"{model_uri} was trained on classes {list(loaded.class_names)}; "
+    facts = loaded.facts
+    if len(facts.input_shape) == 3:
+        settings = dataclasses.replace(settings, image_size=int(facts.input_shape[0]))
+    rule = facts.holdout
+    if rule is None:
+        rule = settings.holdout
+        print(f"warning: {model_uri} records no held-out rule; scoring it on the images held out by the current rule "
+              f"({rule.describe()}), some of which it may have trained on", file=sys.stderr)
+    splits = data.split(data.load(settings), rule)
+    if facts.class_names and facts.class_names != splits.class_names:
+        raise UserError(f"{model_uri} was trained on classes {list(facts.class_names)}; "
                         f"the data now has {list(splits.class_names)}")
     result = evaluate(loaded.model, splits.test)
     print(f"{model_uri}: " + result.report(splits.class_names))

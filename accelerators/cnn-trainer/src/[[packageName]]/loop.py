@@ -9,7 +9,6 @@ after the current batch, keeping the backup of the last finished epoch so that t
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import traceback
@@ -25,12 +24,21 @@ _INTERVAL = re.compile(r"^(\d+)([smhd])$")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
+INTERVAL_EXAMPLES = "an interval such as 30s, 90m, 24h or 7d"
+
+
 def parse_interval(text: str) -> int:
     """Seconds in an interval such as "30s", "90m", "24h" or "7d"."""
     match = _INTERVAL.match(text.strip())
     if not match or int(match.group(1)) == 0:
-        raise UserError(f"RETRAIN_INTERVAL {text!r} is not an interval such as 30s, 90m, 24h or 7d")
+        raise ValueError(f"{text!r} is not {INTERVAL_EXAMPLES}")
     return int(match.group(1)) * _SECONDS[match.group(2)]
+
+
+def interval(text: str) -> str:
+    """The interval as given, once it parses (for --interval and RETRAIN_INTERVAL)."""
+    parse_interval(text)
+    return text.strip()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -39,11 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser("Train, register and promote the CNN in a loop.")
-    parser.add_argument("--once", action="store_true", help="run one cycle and exit")
-    parser.add_argument("--interval", default=os.environ.get("RETRAIN_INTERVAL") or DEFAULT_INTERVAL,
-                        help="time between cycles, e.g. 30s, 90m, 24h [env RETRAIN_INTERVAL; %(default)s]")
-    args = parser.parse_args(argv)
-    interval = parse_interval(args.interval)
+    worker = parser.add_argument_group("worker")
+    worker.add_argument("--once", action="store_true", help="run one cycle and exit")
+    parser.add_env_option(worker, "--interval", "RETRAIN_INTERVAL", interval, DEFAULT_INTERVAL,
+                          "time between cycles, e.g. 30s, 90m, 24h", expected=INTERVAL_EXAMPLES)
+    args = parser.parse(argv)
+    seconds = parse_interval(args.interval)
     settings = settings_from_args(args)
     stop = stop_on_sigterm()
     checks.preflight(settings)
@@ -72,7 +81,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if args.once:
             return 0
         say(f"next cycle in {args.interval}")
-        if stop.wait(interval):
+        if stop.wait(seconds):
             say("stopped by SIGTERM")
             return 0
 

@@ -19,6 +19,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from .bindings import find_binding
 from .config import PROJECT_NAME
 from .errors import UserError
+from .holdout import fingerprint
 
 if TYPE_CHECKING:
     from .data import LabelledImages
@@ -91,24 +92,28 @@ def check_table(table: str) -> None:
 
 
 def load_table(table: str, image_size: int) -> LabelledImages:
-    """Every row, decoded to RGB and resized; rows are read in a fixed order so the split is reproducible."""
+    """Every row, decoded to RGB and resized, with the fingerprint of its stored bytes (which fixes its part)."""
     from .data import LabelledImages
 
     check_table(table)
     images: list[np.ndarray] = []
     names: list[str] = []
+    fingerprints: list[str] = []
     query = sql.SQL("SELECT label, image FROM {} ORDER BY label, image").format(sql.Identifier(table))
     with connect() as connection, connection.cursor(name=f"{PROJECT_NAME}-images") as cursor:
         cursor.itersize = FETCH_ROWS
         for number, (label, image) in enumerate(cursor.execute(query), start=1):
-            images.append(decode(bytes(image), image_size, where=f"table {table}, row {number} (label {label!r})"))
+            content = bytes(image)
+            images.append(decode(content, image_size, where=f"table {table}, row {number} (label {label!r})"))
             names.append(str(label))
+            fingerprints.append(fingerprint(content))
     class_names = tuple(sorted(set(names)))
     index = {name: i for i, name in enumerate(class_names)}
     return LabelledImages(
         images=np.stack(images),
         labels=np.array([index[name] for name in names], dtype=np.int32),
         class_names=class_names,
+        fingerprints=np.array(fingerprints),
     )
 
 

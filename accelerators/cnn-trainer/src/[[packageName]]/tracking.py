@@ -1,8 +1,9 @@
 """MLflow: where runs go, how the model is logged, and which registered version is the champion.
 
 The model contract (the serving side relies on it): registered model REGISTERED_MODEL_NAME, alias `champion`,
-flavour tensorflow logged under the name `model` with metadata `class_names` and `input_shape` [H, W, C];
-input float32 (N, H, W, C) raw pixels 0..255; output float32 softmax probabilities (N, classes).
+flavour tensorflow logged under the name `model` with metadata `class_names` and `input_shape` [H, W, C] (and
+`holdout`, the rule that chose its held-out images); input float32 (N, H, W, C) raw pixels 0..255; output float32
+softmax probabilities (N, classes). Each version's description is its model card.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from mlflow.models import infer_signature
 from . import mlflow_setup
 from .config import Settings
 from .errors import UserError
+from .holdout import HoldoutRule
 
 CHAMPION_ALIAS = "champion"
 MODEL_NAME = "model"  # the logged model's name within its run
+MAX_DESCRIPTION_CHARS = 5000  # what MLflow's registry stores of a version description
 
 
 def configure(settings: Settings) -> MlflowClient:
@@ -62,7 +65,7 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def log_model(model: keras.Model, class_names: Sequence[str], example: np.ndarray) -> str:
+def log_model(model: keras.Model, class_names: Sequence[str], example: np.ndarray, holdout: HoldoutRule) -> str:
     """Log the Keras model with its signature and metadata; returns its model URI."""
     signature = infer_signature(example, model.predict(example, verbose=0))
     info = mlflow.tensorflow.log_model(
@@ -71,7 +74,8 @@ def log_model(model: keras.Model, class_names: Sequence[str], example: np.ndarra
         signature=signature,
         # Explicit requirements: inferring them takes seconds and lists both tensorflow and tensorflow-cpu.
         pip_requirements=[f"tensorflow-cpu=={tf.__version__}", f"mlflow=={mlflow.__version__}"],
-        metadata={"class_names": list(class_names), "input_shape": list(model.input_shape[1:])},
+        metadata={"class_names": list(class_names), "input_shape": list(model.input_shape[1:]),
+                  "holdout": holdout.as_metadata()},
     )
     return info.model_uri
 
@@ -94,25 +98,51 @@ def champion_version(client: MlflowClient, name: str) -> str | None:
 
 
 @dataclass(frozen=True)
-class LoadedModel:
-    model: keras.Model
+class ModelFacts:
+    """A logged model's metadata: what a comparison needs, read without loading the weights."""
+
     class_names: tuple[str, ...]
     input_shape: tuple[int, ...]
+    holdout: HoldoutRule | None  # None for models logged before the rule was recorded
+
+
+def model_facts(model_uri: str) -> ModelFacts:
+    try:
+        metadata: dict[str, Any] = mlflow.models.get_model_info(model_uri).metadata or {}
+    except MlflowException as exc:
+        raise UserError(f"cannot load {model_uri}: {first_line(exc)}") from None
+    return ModelFacts(tuple(metadata.get("class_names", ())), tuple(metadata.get("input_shape", ())),
+                      HoldoutRule.from_metadata(metadata.get("holdout")))
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    model: keras.Model
+    facts: ModelFacts
 
 
 def load(model_uri: str) -> LoadedModel:
     """A logged or registered model with its metadata, e.g. `models:/<name>@champion`."""
+    facts = model_facts(model_uri)
     try:
-        metadata: dict[str, Any] = mlflow.models.get_model_info(model_uri).metadata or {}
         model = mlflow.tensorflow.load_model(model_uri)
     except MlflowException as exc:
         raise UserError(f"cannot load {model_uri}: {first_line(exc)}") from None
-    return LoadedModel(model, tuple(metadata.get("class_names", ())), tuple(metadata.get("input_shape", ())))
+    return LoadedModel(model, facts)
 
 
 def promote(client: MlflowClient, name: str, version: str) -> None:
     """Move the champion alias to `version` (aliases, not the deprecated stages)."""
     client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+
+
+def tag_version(client: MlflowClient, name: str, version: str, tags: dict[str, str]) -> None:
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def describe_version(client: MlflowClient, name: str, version: str, description: str) -> None:
+    client.update_model_version(name, version, description=description)
 
 
 def metric_curves(client: MlflowClient, run_id: str, keys: Sequence[str]) -> dict[str, list[tuple[int, float]]]:

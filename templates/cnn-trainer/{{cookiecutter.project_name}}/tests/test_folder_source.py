@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
-from {{ cookiecutter.__package_name }}.data import load_folder
-from conftest import assert_one_line_error
+from {{ cookiecutter.__package_name }}.data import load_folder, split
+from {{ cookiecutter.__package_name }}.holdout import HoldoutRule
+from conftest import assert_one_line_error, digit_pngs
 
 
 def test_folder_is_read_as_rgb_with_sub_folder_names_as_classes(data_flags):
@@ -17,6 +19,28 @@ def test_folder_is_read_as_rgb_with_sub_folder_names_as_classes(data_flags):
     assert images.images.dtype == np.uint8
     assert images.class_names == tuple(str(digit) for digit in range(10))
     assert np.bincount(images.labels).min() > 150
+
+
+def test_adding_images_to_the_folder_moves_none_into_the_held_out_set(tmp_path):
+    pngs = list(islice(digit_pngs(), 600))
+    write_pngs(tmp_path, pngs[:300], start=0)
+    rule = HoldoutRule("folder-test")
+    before = split(load_folder(tmp_path, 8), rule)
+
+    write_pngs(tmp_path, pngs[300:], start=300)
+    after = split(load_folder(tmp_path, 8), rule)
+
+    assert len(before.train) + len(before.validation) + len(before.test) == 300
+    assert len(after.train) + len(after.validation) + len(after.test) == 600
+    assert set(before.test.fingerprints) <= set(after.test.fingerprints), "held-out images stay held out"
+    assert set(before.train.fingerprints).isdisjoint(after.test.fingerprints), "no training image is held out now"
+    assert len(after.test) > len(before.test)
+
+
+def write_pngs(folder: Path, pngs: list[tuple[str, bytes]], start: int) -> None:
+    for number, (label, png) in enumerate(pngs, start=start):
+        (folder / label).mkdir(exist_ok=True)
+        (folder / label / f"{number:04d}.png").write_bytes(png)
 
 
 def test_missing_folder(run_cli, workdir):

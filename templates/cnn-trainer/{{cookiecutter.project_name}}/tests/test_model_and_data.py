@@ -6,10 +6,13 @@ import json
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from {{ cookiecutter.__package_name }} import data
-from {{ cookiecutter.__package_name }}.config import CHANNELS, TEST_FRACTION
+from {{ cookiecutter.__package_name }}.config import CHANNELS, HELD_OUT_FRACTION
+from {{ cookiecutter.__package_name }}.errors import UserError
+from {{ cookiecutter.__package_name }}.holdout import HoldoutRule, array_fingerprint
 from {{ cookiecutter.__package_name }}.model import (build_model, choose_strategy, is_chief,
                                                      use_mixed_precision_on_gpu, worker_count)
 
@@ -30,24 +33,51 @@ def test_many_blocks_fit_small_images():
     assert model.output_shape == (None, 3)
 
 
-def test_held_out_split_is_fixed_by_the_seed_and_disjoint():
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(200, 8, 8, CHANNELS), dtype=np.uint8)
-    labels = np.repeat(np.arange(4, dtype=np.int32), 50)
-    everything = data.LabelledImages(images, labels, ("a", "b", "c", "d"))
+def random_images(count: int, seed: int) -> data.LabelledImages:
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(count, 8, 8, CHANNELS), dtype=np.uint8)
+    labels = np.arange(count, dtype=np.int32) % 4
+    return data.LabelledImages(images, labels, ("a", "b", "c", "d"),
+                               np.array([array_fingerprint(image) for image in images]))
 
-    first, again, other = data.split(everything, 7), data.split(everything, 7), data.split(everything, 8)
+
+def test_held_out_split_is_fixed_by_the_salt_and_disjoint():
+    everything = random_images(1000, seed=0)
+
+    first = data.split(everything, HoldoutRule("s"))
+    again = data.split(everything, HoldoutRule("s"))
+    other = data.split(everything, HoldoutRule("t"))
 
     np.testing.assert_array_equal(first.test.images, again.test.images)
     assert not np.array_equal(first.test.images, other.test.images)
-    assert len(first.test) == int(TEST_FRACTION * 200)
-    assert len(first.train) + len(first.validation) + len(first.test) == 200
-    assert set(np.unique(first.test.labels)) == {0, 1, 2, 3}, "stratified: every class is held out"
+    assert len(first.test) == pytest.approx(HELD_OUT_FRACTION * 1000, abs=40)
+    parts = [set(part.fingerprints) for part in (first.train, first.validation, first.test)]
+    assert set.union(*parts) == set(everything.fingerprints)
+    assert sum(len(part) for part in parts) == 1000, "every image in exactly one part"
+    assert set(np.unique(first.test.labels)) == {0, 1, 2, 3}
+
+
+def test_adding_images_keeps_the_held_out_images_held_out():
+    old = random_images(400, seed=1)
+    grown = random_images(800, seed=2)
+    both = data.LabelledImages(np.concatenate([grown.images, old.images]), np.concatenate([grown.labels, old.labels]),
+                               old.class_names, np.concatenate([grown.fingerprints, old.fingerprints]))
+
+    before, after = data.split(old, HoldoutRule("s")), data.split(both, HoldoutRule("s"))
+
+    assert set(before.test.fingerprints) <= set(after.test.fingerprints)
+    assert set(before.train.fingerprints).isdisjoint(after.test.fingerprints)
+    assert set(before.validation.fingerprints) <= set(after.validation.fingerprints)
+
+
+def test_too_few_images_for_every_part_is_a_user_error():
+    with pytest.raises(UserError, match="the 100 images leave no validation images; add more images"):
+        data.split(random_images(100, seed=3), HoldoutRule("s", validation_fraction=0.0))
 
 
 def test_pipeline_yields_float32_batches_of_raw_pixels():
     images = np.full((10, 8, 8, CHANNELS), 255, dtype=np.uint8)
-    part = data.LabelledImages(images, np.zeros(10, dtype=np.int32), ("a",))
+    part = data.LabelledImages(images, np.zeros(10, dtype=np.int32), ("a",), np.array([str(n) for n in range(10)]))
 
     batches = list(data.to_dataset(part, 4, shuffle_seed=1))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,11 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from {{ cookiecutter.__package_name }}.data import split
 from {{ cookiecutter.__package_name }}.errors import UserError
+from {{ cookiecutter.__package_name }}.holdout import HoldoutRule
 from {{ cookiecutter.__package_name }}.postgres_source import check_table, conninfo, load_table
-from conftest import assert_one_line_error, free_port
+from conftest import assert_one_line_error, digit_pngs, free_port
 
 pytestmark = pytest.mark.service
 
@@ -26,6 +29,11 @@ def empty_table(database_url: str):
     yield table
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(table)))
+
+
+def insert_rows(database_url: str, table: str, rows: list[tuple[str, bytes]]) -> None:
+    with psycopg.connect(database_url, autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.executemany(sql.SQL("INSERT INTO {} (label, image) VALUES (%s, %s)").format(sql.Identifier(table)), rows)
 
 
 def write_binding(root: Path, database_url: str, **changes: str) -> None:
@@ -53,6 +61,21 @@ def test_table_is_read_as_rgb_with_labels_as_classes(digits_table):
     assert images.class_names == tuple(str(digit) for digit in range(10))
     assert np.bincount(images.labels).min() > 150
     np.testing.assert_array_equal(load_table(digits_table, 16).labels, images.labels)  # a fixed order
+
+
+def test_adding_rows_moves_no_image_into_the_held_out_set(database_url, empty_table):
+    rows = list(islice(digit_pngs(), 600))
+    insert_rows(database_url, empty_table, rows[:300])
+    rule = HoldoutRule("table-test")
+    before = split(load_table(empty_table, 8), rule)
+
+    insert_rows(database_url, empty_table, rows[300:])  # new rows sort in between the old ones (ORDER BY label)
+    after = split(load_table(empty_table, 8), rule)
+
+    assert len(after.train) + len(after.validation) + len(after.test) == 600
+    assert set(before.test.fingerprints) <= set(after.test.fingerprints), "held-out images stay held out"
+    assert set(before.train.fingerprints).isdisjoint(after.test.fingerprints), "no training image is held out now"
+    assert len(after.test) > len(before.test)
 
 
 def test_empty_table(run_cli, empty_table):

@@ -1,4 +1,4 @@
-"""Labelled images: loading, the held-out split and the tf.data input pipeline."""
+"""Labelled images: loading, the held-out split (fixed per image, see holdout.py) and the tf.data input pipeline."""
 
 from __future__ import annotations
 
@@ -10,26 +10,39 @@ from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from sklearn.model_selection import train_test_split
 
 {% if cookiecutter.data_source == 'folder' %}from .checks import check_folder
-{% endif %}from .config import TEST_FRACTION, VALIDATION_FRACTION, Settings
+{% endif %}from .config import Settings
 from .errors import UserError
+{%- if cookiecutter.data_source == 'digits' %}
+from .holdout import HoldoutRule, Part, array_fingerprint
+{%- elif cookiecutter.data_source == 'folder' %}
+from .holdout import HoldoutRule, Part, file_fingerprint
+{%- else %}
+from .holdout import HoldoutRule, Part
+{%- endif %}
+
+MIN_IMAGES = 20
 
 
 @dataclass(frozen=True)
 class LabelledImages:
-    """Images as uint8 pixels (N, H, W, C) with integer labels indexing `class_names`."""
+    """Images as uint8 pixels (N, H, W, C) with integer labels indexing `class_names`.
+
+    `fingerprints` identify each image by the hash of its stored content (before resizing), so an image keeps its
+    identity, and its part of the split, however the data grows and whatever the image size.
+    """
 
     images: np.ndarray
     labels: np.ndarray
     class_names: tuple[str, ...]
+    fingerprints: np.ndarray
 
     def __len__(self) -> int:
         return len(self.labels)
 
     def subset(self, index: np.ndarray) -> LabelledImages:
-        return LabelledImages(self.images[index], self.labels[index], self.class_names)
+        return LabelledImages(self.images[index], self.labels[index], self.class_names, self.fingerprints[index])
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ def load_digits(image_size: int) -> LabelledImages:
         images=resize(pixels, image_size),
         labels=digits.target.astype(np.int32),
         class_names=tuple(str(name) for name in digits.target_names),
+        fingerprints=np.array([array_fingerprint(image) for image in digits.images]),
     )
 {%- endif %}
 {%- if cookiecutter.data_source == 'folder' %}
@@ -86,7 +100,8 @@ def load_folder(data_dir: Path, image_size: int) -> LabelledImages:
     for batch_images, batch_labels in dataset:
         images.append(np.clip(np.round(batch_images.numpy()), 0, 255).astype(np.uint8))
         labels.append(batch_labels.numpy().astype(np.int32))
-    return LabelledImages(np.concatenate(images), np.concatenate(labels), tuple(dataset.class_names))
+    fingerprints = np.array([file_fingerprint(Path(path)) for path in dataset.file_paths])
+    return LabelledImages(np.concatenate(images), np.concatenate(labels), tuple(dataset.class_names), fingerprints)
 
 {%- endif %}
 
@@ -97,20 +112,21 @@ def resize(pixels: np.ndarray, image_size: int) -> np.ndarray:
     return np.clip(np.round(resized.numpy()), 0, 255).astype(np.uint8)
 
 
-def split(data: LabelledImages, seed: int) -> Splits:
-    """Train, validation and held-out test parts, stratified by class and fixed by `seed`."""
+def split(data: LabelledImages, rule: HoldoutRule) -> Splits:
+    """Training, validation and held-out parts; each image's part is fixed by its content and the rule's salt."""
     counts = Counter(data.labels.tolist())
     if len(counts) < 2:
         raise UserError(f"found {len(data)} images of {len(counts)} class(es); a classifier needs at least 2 classes")
-    if len(data) < 20:
-        raise UserError(f"found only {len(data)} images; add more before training (at least 20)")
-    stratify = min(counts.values()) >= 3  # every class must land in every part
-    index = np.arange(len(data))
-    rest, test = train_test_split(index, test_size=TEST_FRACTION, random_state=seed,
-                                  stratify=data.labels if stratify else None)
-    train, validation = train_test_split(rest, test_size=VALIDATION_FRACTION, random_state=seed,
-                                         stratify=data.labels[rest] if stratify else None)
-    return Splits(data.subset(np.sort(train)), data.subset(np.sort(validation)), data.subset(np.sort(test)))
+    if len(data) < MIN_IMAGES:
+        raise UserError(f"found only {len(data)} images; add more before training (at least {MIN_IMAGES})")
+    parts = rule.parts(data.fingerprints)
+    train, validation, test = (data.subset(np.flatnonzero(parts == part))
+                               for part in (Part.TRAINING, Part.VALIDATION, Part.HELD_OUT))
+    named = {"training": train, "validation": validation, "held-out": test}
+    empty = [name for name, part in named.items() if not len(part)]
+    if empty:
+        raise UserError(f"the {len(data)} images leave no {' and no '.join(empty)} images; add more images")
+    return Splits(train, validation, test)
 
 
 def to_dataset(part: LabelledImages, batch_size: int, *, shuffle_seed: int | None = None) -> tf.data.Dataset:

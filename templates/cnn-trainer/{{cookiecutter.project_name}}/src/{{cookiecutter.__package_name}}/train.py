@@ -17,13 +17,11 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 from . import checks
-from .config import CHANNELS, Settings, load_settings
+from .config import CHANNELS, HELD_OUT_FRACTION, Settings, load_settings
 from .errors import UserError, run_cli
 
 if TYPE_CHECKING:
-    from mlflow import MlflowClient
-
-    from .data import Splits
+    from .registry import Registration
 
 DATA_SOURCE = "{{ cookiecutter.data_source }}"
 
@@ -33,21 +31,12 @@ def say(message: str) -> None:
 
 
 @dataclass(frozen=True)
-class Promotion:
-    """What happened in the registry: the new version, and whether it took the champion alias."""
-
-    version: str
-    promoted: bool
-    reason: str
-
-
-@dataclass(frozen=True)
 class TrainingResult:
     run_id: str
     test_accuracy: float
     resumed_from_epoch: int
     epochs_run: int
-    promotion: Promotion | None
+    registration: Registration | None  # None on the workers other than the chief
 
 
 class Backup:
@@ -88,7 +77,7 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     import keras
     import mlflow
 
-    from . import callbacks, data, plots, tracking
+    from . import callbacks, data, plots, registry, tracking
     from . import model as cnn
     from .evaluate import evaluate
 
@@ -98,10 +87,11 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     keras.utils.set_random_seed(settings.seed)
 
     say(f"loading images ({DATA_SOURCE})")
-    splits = data.split(data.load(settings), settings.seed)
+    splits = data.split(data.load(settings), settings.holdout)
     classes = splits.class_names
     say(f"{len(splits.train)} training, {len(splits.validation)} validation and {len(splits.test)} held-out images "
-        f"of {len(classes)} classes, {settings.image_size}x{settings.image_size}x{CHANNELS}")
+        f"of {len(classes)} classes, {settings.image_size}x{settings.image_size}x{CHANNELS}; "
+        f"held out: {settings.holdout.describe()}")
     batch_size = settings.batch_size * strategy.num_replicas_in_sync
     train_data = data.to_dataset(splits.train, batch_size, shuffle_seed=settings.seed)
     validation_data = data.to_dataset(splits.validation, batch_size)
@@ -131,19 +121,21 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     if resumed_from:
         say(f"resuming from epoch {resumed_from} (backup in {backup.root})")
 
+    parameters = {
+        "image_size": settings.image_size, "channels": CHANNELS, "classes": len(classes),
+        "epochs": settings.epochs, "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
+        "conv_blocks": settings.conv_blocks, "filters": settings.filters, "dropout": settings.dropout,
+        "patience": settings.patience, "seed": settings.seed, "augmentation": {% if cookiecutter.augmentation %}True{% else %}False{% endif %},
+        "holdout_salt": settings.holdout_salt, "held_out_fraction": HELD_OUT_FRACTION,
+        "train_images": len(splits.train), "validation_images": len(splits.validation),
+        "test_images": len(splits.test), "strategy": type(strategy).__name__,
+        "replicas": strategy.num_replicas_in_sync, "mixed_precision": mixed_precision,
+    }
     with mlflow.start_run(run_id=run_id) as run:
         if run_id is None:
             backup.remember_run(run.info.run_id)
             mlflow.set_tag("data_source", DATA_SOURCE)
-            mlflow.log_params({
-                "image_size": settings.image_size, "channels": CHANNELS, "classes": len(classes),
-                "epochs": settings.epochs, "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
-                "conv_blocks": settings.conv_blocks, "filters": settings.filters, "dropout": settings.dropout,
-                "patience": settings.patience, "seed": settings.seed, "augmentation": {% if cookiecutter.augmentation %}True{% else %}False{% endif %},
-                "train_images": len(splits.train), "validation_images": len(splits.validation),
-                "test_images": len(splits.test), "strategy": type(strategy).__name__,
-                "replicas": strategy.num_replicas_in_sync, "mixed_precision": mixed_precision,
-            })
+            mlflow.log_params(parameters)
         say(f"MLflow run {run.info.run_id} in experiment {settings.experiment!r} at {settings.tracking_uri}")
         try:
             history = network.fit(train_data, validation_data=validation_data, epochs=settings.epochs,
@@ -167,41 +159,13 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         mlflow.log_figure(plots.learning_curves(curves), "plots/learning_curves.png")
         mlflow.log_figure(plots.confusion_matrix(result.confusion, classes), "plots/confusion_matrix.png")
 
-        model_uri = tracking.log_model(network, classes, splits.test.images[:4].astype("float32"))
-        promotion = register_and_promote(client, settings, model_uri, result.accuracy, splits)
-        say(f"registered {settings.registered_model_name} version {promotion.version}: {promotion.reason}")
-    return TrainingResult(run.info.run_id, result.accuracy, resumed_from, epochs_run, promotion)
-
-
-def register_and_promote(client: MlflowClient, settings: Settings, model_uri: str, accuracy: float,
-                         splits: Splits) -> Promotion:
-    """Register the candidate; give it the champion alias only if it beats the champion on the same held-out images."""
-    import mlflow
-
-    from . import tracking
-    from .evaluate import evaluate
-
-    name = settings.registered_model_name
-    version = tracking.register(model_uri, name, accuracy)
-    champion = tracking.champion_version(client, name)
-    if champion is None:
-        tracking.promote(client, name, version)
-        return Promotion(version, True, f"first version: champion with held-out accuracy {accuracy:.4f}")
-
-    loaded = tracking.load(f"models:/{name}/{champion}")
-    test = splits.test
-    if loaded.class_names != test.class_names or loaded.input_shape != settings.input_shape:
-        tracking.promote(client, name, version)
-        return Promotion(version, True, f"champion version {champion} was trained on other classes or another input "
-                                        f"shape and cannot be compared; version {version} replaces it")
-    champion_accuracy = evaluate(loaded.model, test).accuracy
-    mlflow.log_metric("champion_test_accuracy", champion_accuracy)
-    if accuracy > champion_accuracy:
-        tracking.promote(client, name, version)
-        return Promotion(version, True, f"held-out accuracy {accuracy:.4f} beats champion version {champion} "
-                                        f"({champion_accuracy:.4f}); version {version} is the champion now")
-    return Promotion(version, False, f"held-out accuracy {accuracy:.4f} does not beat champion version {champion} "
-                                     f"({champion_accuracy:.4f}); the champion stays")
+        model_uri = tracking.log_model(network, classes, splits.test.images[:4].astype("float32"), settings.holdout)
+        registration = registry.register_and_promote(client, settings, run.info.run_id, model_uri, splits, result,
+                                                     parameters)
+        alias = "as the champion" if registration.decision.promote else "without the champion alias"
+        say(f"registered {settings.registered_model_name} version {registration.version} {alias}: "
+            f"{registration.decision.reason}")
+    return TrainingResult(run.info.run_id, result.accuracy, resumed_from, epochs_run, registration)
 
 
 def stop_on_sigterm() -> threading.Event:
