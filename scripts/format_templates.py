@@ -1,10 +1,12 @@
-"""Apply ruff's lint fixes and formatting to the templates' Python files, through rendered projects.
+"""Format the templates' Python files with ruff, through rendered projects.
 
-Template files hold Jinja, which ruff cannot read. This renders every case of the test matrix, runs
-`ruff check --fix` and `ruff format` on a copy of each rendered project (with the project's own ruff.toml),
-and carries each change back into the template file when the lines it touches are plain Python: no `{% %}`
-and no `{{ }}`. Changes it cannot carry back are printed as diffs (template file, case) to make by hand; run it
-again until it prints nothing. The root suite checks the same on every case (tests/test_conventions.py).
+Template files hold Jinja, which ruff cannot read. This renders every case of the test matrix and runs ruff on
+a copy of each rendered project (with the project's own ruff.toml). A template file without any Jinja takes
+ruff's result whole (`ruff check --fix --select I,UP` and `ruff format`). In a file with Jinja only formatting
+changes are carried back, and only where the lines they touch are plain Python (no `{% %}`, no `{{ }}`): a
+fix that moves or deletes lines may be right for one case and wrong for another. What it cannot carry back is
+printed as a diff (template file, case) to make by hand, and so are the lint findings left; run it again until
+it prints nothing. The root suite checks every case the same way (tests/test_conventions.py).
 
     PYTHONPATH=$PWD .venv/bin/python scripts/format_templates.py [TEMPLATE...]
 """
@@ -36,14 +38,22 @@ class Leftover:
     diff: str
 
 
-def ruffed(project: Path, scratch: Path) -> Path:
-    """A copy of `project` after `ruff check --fix` and `ruff format`."""
-    copy = scratch / "ruffed"
+def ruffed(project: Path, scratch: Path, *, fix: bool) -> Path:
+    """A copy of `project` after `ruff format`, and first `ruff check --fix` of import order and syntax if `fix`."""
+    copy = scratch / ("fixed" if fix else "formatted")
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(project, copy)
-    subprocess.run([*RUFF, "check", "--fix", "--quiet", "."], cwd=copy, capture_output=True, check=False)
+    if fix:
+        subprocess.run([*RUFF, "check", "--fix", "--select", "I,UP", "--quiet", "."], cwd=copy, check=False,
+                       capture_output=True)
     subprocess.run([*RUFF, "format", "--quiet", "."], cwd=copy, capture_output=True, check=False)
     return copy
+
+
+def findings(project: Path) -> list[str]:
+    done = subprocess.run([*RUFF, "check", "--output-format", "concise", "--quiet", "."], cwd=project,
+                          capture_output=True, text=True, check=False)
+    return done.stdout.splitlines()
 
 
 def template_sources(template: Template, context: dict[str, object]) -> dict[str, Path]:
@@ -74,10 +84,16 @@ def carry_back(source: Path, rendered: list[str], formatted: list[str], context:
     """Apply to `source` every change from `rendered` to `formatted` on plain lines; return the other hunks."""
     lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
     matcher = difflib.SequenceMatcher(None, line_keys(lines, context), rendered, autojunk=False)
-    origin = {r: t + k for t, r, size in matcher.get_matching_blocks() for k in range(size)}
+    origin = {r + k: t + k for t, r, size in matcher.get_matching_blocks() for k in range(size)}
 
     def plain(t: int) -> bool:
         return not any(mark in lines[t] for mark in JINJA)
+
+    printed = {value for value in context.values() if isinstance(value, str) and len(value) >= 4}
+
+    def mentions(new: list[str]) -> bool:
+        """New lines that hold a printed value came from a `{{ }}` line: they go back by hand."""
+        return any(value in line for line in new for value in printed)
 
     edits: list[tuple[int, int, list[str]]] = []
     leftovers = []
@@ -87,10 +103,10 @@ def carry_back(source: Path, rendered: list[str], formatted: list[str], context:
         if i1 < i2:
             span = [origin.get(r) for r in range(i1, i2)]
             ok = all(t is not None for t in span) and span == list(range(span[0], span[0] + len(span)))  # type: ignore[operator]
-            if ok and all(plain(t) for t in span):  # type: ignore[arg-type]
+            if ok and all(plain(t) for t in span) and not mentions(formatted[j1:j2]):  # type: ignore[arg-type]
                 edits.append((span[0], span[-1] + 1, formatted[j1:j2]))  # type: ignore[operator]
                 continue
-        else:
+        elif not mentions(formatted[j1:j2]):
             before, after = origin.get(i1 - 1), origin.get(i1)
             if before is not None and (after == before + 1 or (after is None and i1 == len(rendered))):
                 edits.append((before + 1, before + 1, formatted[j1:j2]))
@@ -115,18 +131,21 @@ def format_template(template: Template, scratch: Path, passes: int = 5) -> list[
             context = template.jinja_context(values)
             shutil.rmtree(scratch / "project", ignore_errors=True)
             project = render_to(template, values, scratch / "project")
-            after = ruffed(project, scratch)
+            fixed, formatted = ruffed(project, scratch, fix=True), ruffed(project, scratch, fix=False)
             for rel, source in sorted(template_sources(template, context).items()):
                 if not (project / rel).is_file():
                     continue
-                rendered = (project / rel).read_text(encoding="utf-8").splitlines(keepends=True)
-                formatted = (after / rel).read_text(encoding="utf-8").splitlines(keepends=True)
-                if rendered == formatted:
-                    continue
                 before = source.read_text(encoding="utf-8")
-                hunks = carry_back(source, rendered, formatted, context)
+                if not any(mark in before for mark in JINJA):
+                    source.write_text((fixed / rel).read_text(encoding="utf-8"), encoding="utf-8")
+                else:
+                    rendered = (project / rel).read_text(encoding="utf-8").splitlines(keepends=True)
+                    result = (formatted / rel).read_text(encoding="utf-8").splitlines(keepends=True)
+                    hunks = carry_back(source, rendered, result, context) if rendered != result else []
+                    leftovers += [Leftover(source, case.id, hunk) for hunk in hunks]
                 changed = changed or source.read_text(encoding="utf-8") != before
-                leftovers += [Leftover(source, case.id, hunk) for hunk in hunks]
+            if not changed:
+                leftovers += [Leftover(template.project_dir, case.id, line + "\n") for line in findings(project)]
         if not changed:
             break
     return leftovers

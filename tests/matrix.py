@@ -1,7 +1,7 @@
 """Option combinations for bake and parity tests, driven by each template's manifest (cookiecutter-data-science style).
 
 Independent options are cycled, not multiplied: the defaults; every free-text option at once set to a distinct,
-unusual valid value; every free-text option at its longest (generated lines must hold it: formatting, YAML);
+unusual valid value, and at its longest (generated lines must hold it: formatting, YAML);
 every non-default choice value (with that free text); each boolean flipped; all booleans
 flipped; then pairwise cases, so every pair of values of any two boolean or choice options appears together
 (what the accelerator's segments need: each is kept in some case and dropped in another). Invalid cases come
@@ -88,19 +88,23 @@ def longest_values(template: Template) -> dict[str, OptionValue]:
 
 
 def valid_cases(template: Template) -> list[Case]:
-    """Defaults; odd free text; longest free text; every choice value (with odd free text); each boolean flipped;
-    all flipped."""
+    """Defaults; odd free text; longest free text; every choice value and all booleans flipped (each with odd and with
+    longest free text); each boolean flipped."""
     odd = odd_values(template)
-    cases = [Case("defaults"), Case("odd-free-text", odd), Case("longest-free-text", longest_values(template))]
+    longest = longest_values(template)
+    cases = [Case("defaults"), Case("odd-free-text", odd), Case("longest-free-text", longest)]
     for name, option in template.options.items():
         if option.type == "choice":
-            cases += [Case(f"{name}={value}", {**odd, name: value}) for value in option.choice_values
-                      if value != option.default]
+            for value in option.choice_values:
+                if value != option.default:
+                    cases.append(Case(f"{name}={value}", {**odd, name: value}))
+                    cases.append(Case(f"longest-free-text,{name}={value}", {**longest, name: value}))
         elif option.type == "boolean":
             cases.append(Case(f"{name}={not option.default}", {name: not option.default}))
     flipped = {n: not o.default for n, o in template.options.items() if o.type == "boolean"}
     if flipped:
         cases.append(Case("all-booleans-flipped", {**odd, **flipped}))
+        cases.append(Case("longest-free-text,all-booleans-flipped", {**longest, **flipped}))
     return cases + pairwise_cases(template, odd)
 
 

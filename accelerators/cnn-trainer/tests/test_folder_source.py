@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from [[packageName]].data import load_folder
+
 from conftest import assert_one_line_error
 
 

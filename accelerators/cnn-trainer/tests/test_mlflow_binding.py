@@ -14,8 +14,12 @@ from [[packageName]].tracking import apply_binding_credentials
 def mlflow_binding(tmp_path, monkeypatch):
     binding = tmp_path / "bindings" / "mlflow"
     binding.mkdir(parents=True)
-    entries = {"type": "mlflow", "uri": "http://mlflow.example.internal:5000", "username": "trainer",
-               "password": "from-the-binding"}
+    entries = {
+        "type": "mlflow",
+        "uri": "http://mlflow.example.internal:5000",
+        "username": "trainer",
+        "password": "from-the-binding",
+    }
     for key, value in entries.items():
         (binding / key).write_text(value + "\n")
     monkeypatch.setenv("SERVICE_BINDING_ROOT", str(tmp_path / "bindings"))

@@ -10,8 +10,13 @@ import tensorflow as tf
 
 from [[packageName]] import data
 from [[packageName]].config import CHANNELS, TEST_FRACTION
-from [[packageName]].model import (build_model, choose_strategy, is_chief,
-                                                     use_mixed_precision_on_gpu, worker_count)
+from [[packageName]].model import (
+    build_model,
+    choose_strategy,
+    is_chief,
+    use_mixed_precision_on_gpu,
+    worker_count,
+)
 
 
 def test_model_takes_raw_pixels_and_returns_float32_probabilities():

@@ -13,6 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from [[packageName]].errors import UserError
 from [[packageName]].postgres_source import check_table, conninfo, load_table
+
 from conftest import assert_one_line_error, free_port
 
 pytestmark = pytest.mark.service

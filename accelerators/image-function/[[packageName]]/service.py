@@ -34,9 +34,7 @@ class Service:
         self.settings = settings or Settings.from_env()
         self.source = ModelSource(self.settings)
         self.holder = ModelHolder()
-        self.batcher = MicroBatcher(
-            self.settings.max_batch_size, self.settings.max_wait_ms, self.settings.queue_size
-        )
+        self.batcher = MicroBatcher(self.settings.max_batch_size, self.settings.max_wait_ms, self.settings.queue_size)
 [[if #allowUrlInput]]        self.fetcher: UrlFetcher | None = None
         if self.settings.url_input_enabled:
             self.fetcher = UrlFetcher(UrlPolicy.from_settings(self.settings))
@@ -101,7 +99,9 @@ class Service:
         self.swaps += 1
         log.info(
             "now serving %s version %s (was %s)",
-            fresh.name, fresh.version, previous.version if previous else "none",
+            fresh.name,
+            fresh.version,
+            previous.version if previous else "none",
         )
         return True
 

@@ -33,13 +33,14 @@ def _list(name: str, default: str) -> tuple[str, ...]:
 [[end #allowUrlInput]]
 
 @dataclass(frozen=True)
-class Settings:[[if #modelSource == 'mlflow']]
-    model_name: str = "[[registeredModel]]"
+class Settings:
+    # `fmt: skip`: the formatter would wrap these defaults, the answers given to tapml, depending on their length.[[if #modelSource == 'mlflow']]
+    model_name: str = "[[registeredModel]]"  # fmt: skip
     model_alias: str = "[[modelAlias]]"
     alias_poll_seconds: float = 30.0[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file']]
-    model_path: str = "[[modelPath]]"[[end #modelSource == 'keras_file']]
+    model_path: str = "[[modelPath]]"  # fmt: skip[[end #modelSource == 'keras_file']]
 [[if #modelSource == 'mobilenet_v2']]    mobilenet_weights: str = "imagenet"
-[[end #modelSource == 'mobilenet_v2']]    labels_path: str = "[[labelsPath]]"
+[[end #modelSource == 'mobilenet_v2']]    labels_path: str = "[[labelsPath]]"  # fmt: skip
     model_load_timeout_seconds: float = 300.0
     top_k: int = 5
     max_batch_size: int = 16
@@ -76,7 +77,10 @@ class Settings:[[if #modelSource == 'mlflow']]
             max_upload_bytes=upload_mb * 1024 * 1024,
             max_image_pixels=_int("MAX_MEGAPIXELS", "[[maxMegapixels]]", minimum=1) * 1_000_000,[[if #allowUrlInput]]
             url_input_enabled=_flag("URL_INPUT_ENABLED", "true"),
-            url_allowed_hosts=_list("URL_ALLOWED_HOSTS", "[[urlAllowedHosts]]"),
+            url_allowed_hosts=_list(
+                "URL_ALLOWED_HOSTS",
+                "[[urlAllowedHosts]]",
+            ),
             url_trusted_addresses=_list("URL_TRUSTED_ADDRESSES", ""),
             url_timeout_seconds=float(_text("URL_TIMEOUT_SECONDS", "5")),
             url_max_redirects=_int("URL_MAX_REDIRECTS", "3"),[[end #allowUrlInput]]

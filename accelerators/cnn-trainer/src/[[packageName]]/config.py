@@ -102,16 +102,38 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     parser = Parser(description=description)
 
-    def option(group: argparse._ArgumentGroup, flag: str, variable: str, convert: Callable[[str], Any],
-               default: Any, text: str = "") -> None:
-        group.add_argument(flag, type=convert, default=_from_env(env, variable, convert, default),
-                           help=f"{text} [env {variable}; %(default)s]".lstrip())
+    def option(
+        group: argparse._ArgumentGroup,
+        flag: str,
+        variable: str,
+        convert: Callable[[str], Any],
+        default: Any,
+        text: str = "",
+    ) -> None:
+        group.add_argument(
+            flag,
+            type=convert,
+            default=_from_env(env, variable, convert, default),
+            help=f"{text} [env {variable}; %(default)s]".lstrip(),
+        )
 
     data = parser.add_argument_group("data")[[if #dataSource == 'folder']]
-    option(data, "--data-dir", "DATA_DIR", Path, Path("[[dataDir]]"),
-           "folder with one sub-folder of images per class")[[end #dataSource == 'folder']]
-[[if #dataSource == 'postgres']]    option(data, "--db-table", "DB_TABLE", str, "[[dbTable]]",
-           "table with columns image (bytea) and label (text)")
+    option(
+        data,
+        "--data-dir",
+        "DATA_DIR",
+        Path,
+        "[[dataDir]]",  # argparse converts a text default with Path
+        "folder with one sub-folder of images per class",
+    )[[end #dataSource == 'folder']]
+[[if #dataSource == 'postgres']]    option(
+        data,
+        "--db-table",
+        "DB_TABLE",
+        str,
+        "[[dbTable]]",
+        "table with columns image (bytea) and label (text)",
+    )
 [[end #dataSource == 'postgres']]    option(data, "--image-size", "IMAGE_SIZE", positive_int, [[imageSize]], "images are resized to this many pixels square")
     option(data, "--seed", "SEED", int, 1234, "fixes the held-out split, shuffling and initial weights")
 
@@ -123,11 +145,19 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None) -> 
     option(model, "--filters", "FILTERS", positive_int, [[filters]], "filters in the first block, doubled per block")
     option(model, "--dropout", "DROPOUT", fraction, [[dropoutPercent]] / 100)
     option(model, "--patience", "PATIENCE", positive_int, 3, "epochs without a better validation loss before stopping")
-    option(model, "--backup-dir", "BACKUP_DIR", Path, Path(DEFAULT_BACKUP_DIR),
-           "training state kept so that an interrupted run resumes")
+    option(
+        model,
+        "--backup-dir",
+        "BACKUP_DIR",
+        Path,
+        Path(DEFAULT_BACKUP_DIR),
+        "training state kept so that an interrupted run resumes",
+    )
 
     tracking = parser.add_argument_group("MLflow")
-    tracking.add_argument("--tracking-uri", default=default_tracking_uri(env), help="[env MLFLOW_TRACKING_URI; %(default)s]")
+    tracking.add_argument(
+        "--tracking-uri", default=default_tracking_uri(env), help="[env MLFLOW_TRACKING_URI; %(default)s]"
+    )
     option(tracking, "--experiment", "MLFLOW_EXPERIMENT_NAME", str, PROJECT_NAME)
     option(tracking, "--registered-model-name", "REGISTERED_MODEL_NAME", str, PROJECT_NAME)
     return parser
@@ -138,7 +168,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(**{field.name: getattr(args, field.name) for field in fields(Settings)})
 
 
-def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-                  description: str = "Train the CNN.") -> Settings:
+def load_settings(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, description: str = "Train the CNN."
+) -> Settings:
     """Settings from flags over environment variables over the template's answers."""
     return settings_from_args(build_parser(description, environ).parse_args(argv))

@@ -68,8 +68,14 @@ def load_folder(data_dir: Path, image_size: int) -> LabelledImages:
     check_folder(data_dir)
     try:
         dataset = tf.keras.utils.image_dataset_from_directory(
-            data_dir, labels="inferred", label_mode="int", color_mode="rgb", batch_size=256,
-            image_size=(image_size, image_size), shuffle=False, verbose=False,
+            data_dir,
+            labels="inferred",
+            label_mode="int",
+            color_mode="rgb",
+            batch_size=256,
+            image_size=(image_size, image_size),
+            shuffle=False,
+            verbose=False,
         )
     except ValueError as exc:  # e.g. "No images found in directory ..."
         raise UserError(f"data folder {data_dir}: {str(exc).splitlines()[0]}") from None
@@ -95,10 +101,12 @@ def split(data: LabelledImages, seed: int) -> Splits:
         raise UserError(f"found only {len(data)} images; add more before training (at least 20)")
     stratify = min(counts.values()) >= 3  # every class must land in every part
     index = np.arange(len(data))
-    rest, test = train_test_split(index, test_size=TEST_FRACTION, random_state=seed,
-                                  stratify=data.labels if stratify else None)
-    train, validation = train_test_split(rest, test_size=VALIDATION_FRACTION, random_state=seed,
-                                         stratify=data.labels[rest] if stratify else None)
+    rest, test = train_test_split(
+        index, test_size=TEST_FRACTION, random_state=seed, stratify=data.labels if stratify else None
+    )
+    train, validation = train_test_split(
+        rest, test_size=VALIDATION_FRACTION, random_state=seed, stratify=data.labels[rest] if stratify else None
+    )
     return Splits(data.subset(np.sort(train)), data.subset(np.sort(validation)), data.subset(np.sort(test)))
 
 

@@ -39,7 +39,9 @@ def configure(settings: Settings) -> MlflowClient:
         return client  # started by `mlflow run`: the run and its experiment exist already
     try:
         if client.get_experiment_by_name(settings.experiment) is None:
-            client.create_experiment(settings.experiment, artifact_location=local_artifact_location(settings.tracking_uri))
+            client.create_experiment(
+                settings.experiment, artifact_location=local_artifact_location(settings.tracking_uri)
+            )
         mlflow.set_experiment(settings.experiment)
     except MlflowException as exc:
         raise UserError(f"MLflow at {settings.tracking_uri}: {first_line(exc)}") from None

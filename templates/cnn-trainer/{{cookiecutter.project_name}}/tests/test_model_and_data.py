@@ -10,8 +10,13 @@ import tensorflow as tf
 
 from {{ cookiecutter.__package_name }} import data
 from {{ cookiecutter.__package_name }}.config import CHANNELS, TEST_FRACTION
-from {{ cookiecutter.__package_name }}.model import (build_model, choose_strategy, is_chief,
-                                                     use_mixed_precision_on_gpu, worker_count)
+from {{ cookiecutter.__package_name }}.model import (
+    build_model,
+    choose_strategy,
+    is_chief,
+    use_mixed_precision_on_gpu,
+    worker_count,
+)
 
 
 def test_model_takes_raw_pixels_and_returns_float32_probabilities():

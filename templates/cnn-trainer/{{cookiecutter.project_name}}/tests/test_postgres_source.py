@@ -13,6 +13,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from {{ cookiecutter.__package_name }}.errors import UserError
 from {{ cookiecutter.__package_name }}.postgres_source import check_table, conninfo, load_table
+
 from conftest import assert_one_line_error, free_port
 
 pytestmark = pytest.mark.service

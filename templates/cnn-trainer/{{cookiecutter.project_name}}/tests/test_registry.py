@@ -35,4 +35,3 @@ def test_champion_alias_moves_only_to_a_better_model(make_settings, mlflow_serve
     assert better.promotion is not None and better.promotion.promoted
     assert str(client.get_model_version_by_alias(name, "champion").version) == better.promotion.version
     assert sorted(int(v.version) for v in client.search_model_versions(f"name = '{name}'")) == [1, 2, 3]
-

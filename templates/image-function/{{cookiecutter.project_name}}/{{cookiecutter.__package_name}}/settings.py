@@ -38,16 +38,17 @@ def _list(name: str, default: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Settings:
+    # `fmt: skip`: the formatter would wrap these defaults, the answers given to tapml, depending on their length.
 {%- if cookiecutter.model_source == 'mlflow' %}
-    model_name: str = "{{ cookiecutter.registered_model }}"
+    model_name: str = "{{ cookiecutter.registered_model }}"  # fmt: skip
     model_alias: str = "{{ cookiecutter.model_alias }}"
     alias_poll_seconds: float = 30.0
 {%- elif cookiecutter.model_source == 'keras_file' %}
-    model_path: str = "{{ cookiecutter.model_path }}"
+    model_path: str = "{{ cookiecutter.model_path }}"  # fmt: skip
 {%- else %}
     mobilenet_weights: str = "imagenet"
 {%- endif %}
-    labels_path: str = "{{ cookiecutter.labels_path }}"
+    labels_path: str = "{{ cookiecutter.labels_path }}"  # fmt: skip
     model_load_timeout_seconds: float = 300.0
     top_k: int = 5
     max_batch_size: int = 16
@@ -93,7 +94,10 @@ class Settings:
             max_image_pixels=_int("MAX_MEGAPIXELS", "{{ cookiecutter.max_megapixels }}", minimum=1) * 1_000_000,
 {%- if cookiecutter.allow_url_input %}
             url_input_enabled=_flag("URL_INPUT_ENABLED", "true"),
-            url_allowed_hosts=_list("URL_ALLOWED_HOSTS", "{{ cookiecutter.url_allowed_hosts }}"),
+            url_allowed_hosts=_list(
+                "URL_ALLOWED_HOSTS",
+                "{{ cookiecutter.url_allowed_hosts }}",
+            ),
             url_trusted_addresses=_list("URL_TRUSTED_ADDRESSES", ""),
             url_timeout_seconds=float(_text("URL_TIMEOUT_SECONDS", "5")),
             url_max_redirects=_int("URL_MAX_REDIRECTS", "3"),

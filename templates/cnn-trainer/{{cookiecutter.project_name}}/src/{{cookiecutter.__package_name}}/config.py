@@ -107,18 +107,40 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None) -> 
     env = os.environ if environ is None else environ
     parser = Parser(description=description)
 
-    def option(group: argparse._ArgumentGroup, flag: str, variable: str, convert: Callable[[str], Any],
-               default: Any, text: str = "") -> None:
-        group.add_argument(flag, type=convert, default=_from_env(env, variable, convert, default),
-                           help=f"{text} [env {variable}; %(default)s]".lstrip())
+    def option(
+        group: argparse._ArgumentGroup,
+        flag: str,
+        variable: str,
+        convert: Callable[[str], Any],
+        default: Any,
+        text: str = "",
+    ) -> None:
+        group.add_argument(
+            flag,
+            type=convert,
+            default=_from_env(env, variable, convert, default),
+            help=f"{text} [env {variable}; %(default)s]".lstrip(),
+        )
 
     data = parser.add_argument_group("data")
 {%- if cookiecutter.data_source == 'folder' %}
-    option(data, "--data-dir", "DATA_DIR", Path, Path("{{ cookiecutter.data_dir }}"),
-           "folder with one sub-folder of images per class")
+    option(
+        data,
+        "--data-dir",
+        "DATA_DIR",
+        Path,
+        "{{ cookiecutter.data_dir }}",  # argparse converts a text default with Path
+        "folder with one sub-folder of images per class",
+    )
 {%- elif cookiecutter.data_source == 'postgres' %}
-    option(data, "--db-table", "DB_TABLE", str, "{{ cookiecutter.db_table }}",
-           "table with columns image (bytea) and label (text)")
+    option(
+        data,
+        "--db-table",
+        "DB_TABLE",
+        str,
+        "{{ cookiecutter.db_table }}",
+        "table with columns image (bytea) and label (text)",
+    )
 {%- endif %}
     option(data, "--image-size", "IMAGE_SIZE", positive_int, {{ cookiecutter.image_size }}, "images are resized to this many pixels square")
     option(data, "--seed", "SEED", int, 1234, "fixes the held-out split, shuffling and initial weights")
@@ -131,11 +153,19 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None) -> 
     option(model, "--filters", "FILTERS", positive_int, {{ cookiecutter.filters }}, "filters in the first block, doubled per block")
     option(model, "--dropout", "DROPOUT", fraction, {{ cookiecutter.dropout_percent }} / 100)
     option(model, "--patience", "PATIENCE", positive_int, 3, "epochs without a better validation loss before stopping")
-    option(model, "--backup-dir", "BACKUP_DIR", Path, Path(DEFAULT_BACKUP_DIR),
-           "training state kept so that an interrupted run resumes")
+    option(
+        model,
+        "--backup-dir",
+        "BACKUP_DIR",
+        Path,
+        Path(DEFAULT_BACKUP_DIR),
+        "training state kept so that an interrupted run resumes",
+    )
 
     tracking = parser.add_argument_group("MLflow")
-    tracking.add_argument("--tracking-uri", default=default_tracking_uri(env), help="[env MLFLOW_TRACKING_URI; %(default)s]")
+    tracking.add_argument(
+        "--tracking-uri", default=default_tracking_uri(env), help="[env MLFLOW_TRACKING_URI; %(default)s]"
+    )
     option(tracking, "--experiment", "MLFLOW_EXPERIMENT_NAME", str, PROJECT_NAME)
     option(tracking, "--registered-model-name", "REGISTERED_MODEL_NAME", str, PROJECT_NAME)
     return parser
@@ -146,7 +176,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(**{field.name: getattr(args, field.name) for field in fields(Settings)})
 
 
-def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-                  description: str = "Train the CNN.") -> Settings:
+def load_settings(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, description: str = "Train the CNN."
+) -> Settings:
     """Settings from flags over environment variables over the template's answers."""
     return settings_from_args(build_parser(description, environ).parse_args(argv))

@@ -29,9 +29,11 @@ class Evaluation:
 
     def report(self, class_names: Sequence[str]) -> str:
         width = max(5, *(len(name) for name in class_names))
-        lines = [f"accuracy {self.accuracy:.4f} on {int(self.confusion.sum())} held-out images",
-                 "confusion matrix (rows: true, columns: predicted):",
-                 " " * width + "".join(f"{name:>{width + 1}}" for name in class_names)]
+        lines = [
+            f"accuracy {self.accuracy:.4f} on {int(self.confusion.sum())} held-out images",
+            "confusion matrix (rows: true, columns: predicted):",
+            " " * width + "".join(f"{name:>{width + 1}}" for name in class_names),
+        ]
         for name, row in zip(class_names, self.confusion, strict=True):
             lines.append(f"{name:>{width}}" + "".join(f"{count:>{width + 1}}" for count in row))
         return "\n".join(lines)
@@ -71,8 +73,10 @@ def _main(argv: Sequence[str] | None) -> int:
         settings = dataclasses.replace(settings, image_size=int(loaded.input_shape[0]))
     splits = data.split(data.load(settings), settings.seed)
     if loaded.class_names and loaded.class_names != splits.class_names:
-        raise UserError(f"{model_uri} was trained on classes {list(loaded.class_names)}; "
-                        f"the data now has {list(splits.class_names)}")
+        raise UserError(
+            f"{model_uri} was trained on classes {list(loaded.class_names)}; "
+            f"the data now has {list(splits.class_names)}"
+        )
     result = evaluate(loaded.model, splits.test)
     print(f"{model_uri}: " + result.report(splits.class_names))
     return 0

@@ -40,8 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser("Train, register and promote the CNN in a loop.")
     parser.add_argument("--once", action="store_true", help="run one cycle and exit")
-    parser.add_argument("--interval", default=os.environ.get("RETRAIN_INTERVAL") or DEFAULT_INTERVAL,
-                        help="time between cycles, e.g. 30s, 90m, 24h [env RETRAIN_INTERVAL; %(default)s]")
+    parser.add_argument(
+        "--interval",
+        default=os.environ.get("RETRAIN_INTERVAL") or DEFAULT_INTERVAL,
+        help="time between cycles, e.g. 30s, 90m, 24h [env RETRAIN_INTERVAL; %(default)s]",
+    )
     args = parser.parse_args(argv)
     interval = parse_interval(args.interval)
     settings = settings_from_args(args)

@@ -1,6 +1,6 @@
 """One training cycle: load, split, train (resuming an interrupted run), evaluate, log, register, promote.
 
-    python -m {{ cookiecutter.__package_name }}.train --help
+Usage: python -m {{ cookiecutter.__package_name }}.train --help
 """
 
 from __future__ import annotations
@@ -100,15 +100,23 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     say(f"loading images ({DATA_SOURCE})")
     splits = data.split(data.load(settings), settings.seed)
     classes = splits.class_names
-    say(f"{len(splits.train)} training, {len(splits.validation)} validation and {len(splits.test)} held-out images "
-        f"of {len(classes)} classes, {settings.image_size}x{settings.image_size}x{CHANNELS}")
+    say(
+        f"{len(splits.train)} training, {len(splits.validation)} validation and {len(splits.test)} held-out images "
+        f"of {len(classes)} classes, {settings.image_size}x{settings.image_size}x{CHANNELS}"
+    )
     batch_size = settings.batch_size * strategy.num_replicas_in_sync
     train_data = data.to_dataset(splits.train, batch_size, shuffle_seed=settings.seed)
     validation_data = data.to_dataset(splits.validation, batch_size)
 
     with strategy.scope():
-        network = cnn.build_model(settings.input_shape, len(classes), conv_blocks=settings.conv_blocks,
-                                  filters=settings.filters, dropout=settings.dropout, seed=settings.seed)
+        network = cnn.build_model(
+            settings.input_shape,
+            len(classes),
+            conv_blocks=settings.conv_blocks,
+            filters=settings.filters,
+            dropout=settings.dropout,
+            seed=settings.seed,
+        )
         cnn.compile_model(network, settings.learning_rate)
 
     backup = Backup(settings.backup_dir)
@@ -120,8 +128,14 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     if stop is not None:
         fit_callbacks.append(callbacks.StopOnEvent(stop))
     if not chief:
-        network.fit(train_data, validation_data=validation_data, epochs=settings.epochs, callbacks=fit_callbacks,
-                    shuffle=False, verbose=2)  # shuffle=False: the input pipeline shuffles
+        network.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=settings.epochs,
+            callbacks=fit_callbacks,
+            shuffle=False,  # the input pipeline shuffles
+            verbose=2,
+        )
         return TrainingResult("", float("nan"), resumed_from, settings.epochs - resumed_from, None)
 
     client = tracking.configure(settings)
@@ -135,28 +149,48 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         if run_id is None:
             backup.remember_run(run.info.run_id)
             mlflow.set_tag("data_source", DATA_SOURCE)
-            mlflow.log_params({
-                "image_size": settings.image_size, "channels": CHANNELS, "classes": len(classes),
-                "epochs": settings.epochs, "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
-                "conv_blocks": settings.conv_blocks, "filters": settings.filters, "dropout": settings.dropout,
-                "patience": settings.patience, "seed": settings.seed, "augmentation": {% if cookiecutter.augmentation %}True{% else %}False{% endif %},
-                "train_images": len(splits.train), "validation_images": len(splits.validation),
-                "test_images": len(splits.test), "strategy": type(strategy).__name__,
-                "replicas": strategy.num_replicas_in_sync, "mixed_precision": mixed_precision,
-            })
+            mlflow.log_params(
+                {
+                    "image_size": settings.image_size,
+                    "channels": CHANNELS,
+                    "classes": len(classes),
+                    "epochs": settings.epochs,
+                    "batch_size": settings.batch_size,
+                    "learning_rate": settings.learning_rate,
+                    "conv_blocks": settings.conv_blocks,
+                    "filters": settings.filters,
+                    "dropout": settings.dropout,
+                    "patience": settings.patience,
+                    "seed": settings.seed,
+                    "augmentation": {% if cookiecutter.augmentation %}True{% else %}False{% endif %},
+                    "train_images": len(splits.train),
+                    "validation_images": len(splits.validation),
+                    "test_images": len(splits.test),
+                    "strategy": type(strategy).__name__,
+                    "replicas": strategy.num_replicas_in_sync,
+                    "mixed_precision": mixed_precision,
+                }
+            )
         say(f"MLflow run {run.info.run_id} in experiment {settings.experiment!r} at {settings.tracking_uri}")
         try:
-            history = network.fit(train_data, validation_data=validation_data, epochs=settings.epochs,
-                                  callbacks=[callbacks.MlflowEpochMetrics(), *fit_callbacks],
-                                  shuffle=False, verbose=2)  # shuffle=False: the input pipeline shuffles
+            history = network.fit(
+                train_data,
+                validation_data=validation_data,
+                epochs=settings.epochs,
+                callbacks=[callbacks.MlflowEpochMetrics(), *fit_callbacks],
+                shuffle=False,  # the input pipeline shuffles
+                verbose=2,
+            )
         except callbacks.TrainingStopped:
             mlflow.end_run("KILLED")
             raise
         except ValueError as exc:
             if not resumed_from:
                 raise
-            raise UserError(f"cannot resume from the backup in {backup.root} ({tracking.first_line(exc)}); it was "
-                            "written by a different model: delete it to start over") from None
+            raise UserError(
+                f"cannot resume from the backup in {backup.root} ({tracking.first_line(exc)}); it was "
+                "written by a different model: delete it to start over"
+            ) from None
         backup.clear()
         epochs_run = len(history.history.get("loss", []))
 
@@ -173,8 +207,9 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     return TrainingResult(run.info.run_id, result.accuracy, resumed_from, epochs_run, promotion)
 
 
-def register_and_promote(client: MlflowClient, settings: Settings, model_uri: str, accuracy: float,
-                         splits: Splits) -> Promotion:
+def register_and_promote(
+    client: MlflowClient, settings: Settings, model_uri: str, accuracy: float, splits: Splits
+) -> Promotion:
     """Register the candidate; give it the champion alias only if it beats the champion on the same held-out images."""
     import mlflow
 
@@ -192,16 +227,28 @@ def register_and_promote(client: MlflowClient, settings: Settings, model_uri: st
     test = splits.test
     if loaded.class_names != test.class_names or loaded.input_shape != settings.input_shape:
         tracking.promote(client, name, version)
-        return Promotion(version, True, f"champion version {champion} was trained on other classes or another input "
-                                        f"shape and cannot be compared; version {version} replaces it")
+        return Promotion(
+            version,
+            True,
+            f"champion version {champion} was trained on other classes or another input "
+            f"shape and cannot be compared; version {version} replaces it",
+        )
     champion_accuracy = evaluate(loaded.model, test).accuracy
     mlflow.log_metric("champion_test_accuracy", champion_accuracy)
     if accuracy > champion_accuracy:
         tracking.promote(client, name, version)
-        return Promotion(version, True, f"held-out accuracy {accuracy:.4f} beats champion version {champion} "
-                                        f"({champion_accuracy:.4f}); version {version} is the champion now")
-    return Promotion(version, False, f"held-out accuracy {accuracy:.4f} does not beat champion version {champion} "
-                                     f"({champion_accuracy:.4f}); the champion stays")
+        return Promotion(
+            version,
+            True,
+            f"held-out accuracy {accuracy:.4f} beats champion version {champion} "
+            f"({champion_accuracy:.4f}); version {version} is the champion now",
+        )
+    return Promotion(
+        version,
+        False,
+        f"held-out accuracy {accuracy:.4f} does not beat champion version {champion} "
+        f"({champion_accuracy:.4f}); the champion stays",
+    )
 
 
 def stop_on_sigterm() -> threading.Event:
