@@ -101,10 +101,11 @@ def carry_back(source: Path, rendered: list[str], formatted: list[str], context:
         if tag == "equal":
             continue
         if i1 < i2:
-            span = [origin.get(r) for r in range(i1, i2)]
-            ok = all(t is not None for t in span) and span == list(range(span[0], span[0] + len(span)))  # type: ignore[operator]
-            if ok and all(plain(t) for t in span) and not mentions(formatted[j1:j2]):  # type: ignore[arg-type]
-                edits.append((span[0], span[-1] + 1, formatted[j1:j2]))  # type: ignore[operator]
+            found = [origin.get(r) for r in range(i1, i2)]
+            span = [t for t in found if t is not None]
+            contiguous = len(span) == len(found) and span == list(range(span[0], span[0] + len(span)))
+            if contiguous and all(plain(t) for t in span) and not mentions(formatted[j1:j2]):
+                edits.append((span[0], span[-1] + 1, formatted[j1:j2]))
                 continue
         elif not mentions(formatted[j1:j2]):
             before, after = origin.get(i1 - 1), origin.get(i1)

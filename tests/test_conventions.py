@@ -226,10 +226,11 @@ def test_the_pipeline_fetches_the_source_and_runs_the_test_script(
 def test_baked_projects_pass_ruff(baked: dict[str, Path]) -> None:
     _require_module("ruff")
     folders = [str(project) for project in baked.values()]
-    checked = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", *folders],
+    ruff = [sys.executable, "-m", "ruff"]
+    checked = subprocess.run([*ruff, "check", "--no-cache", "--output-format", "concise", *folders],
                              capture_output=True, text=True, timeout=300, check=False)
     assert checked.returncode == 0, checked.stdout[-6000:] + checked.stderr
-    formatted = subprocess.run([sys.executable, "-m", "ruff", "format", "--no-cache", "--check", *folders],
+    formatted = subprocess.run([*ruff, "format", "--no-cache", "--check", *folders],
                                capture_output=True, text=True, timeout=300, check=False)
     assert formatted.returncode == 0, formatted.stdout[-6000:] + formatted.stderr
 

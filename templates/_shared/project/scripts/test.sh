@@ -1,7 +1,7 @@
 #!/bin/sh
 # The tests, exactly as CI and TAP's testing supply chain (config/test-pipeline.yaml) run them.
 # First installs requirements-test.txt with pip; INSTALL_REQUIREMENTS=false skips that where the pinned
-# requirements are already installed. Arguments go to pytest: sh scripts/test.sh -k health -x
+# requirements are already installed. Arguments go to pytest: sh scripts/test.sh -x -q
 set -eu
 cd "$(dirname "$0")/.."
 case "${INSTALL_REQUIREMENTS:-true}" in
