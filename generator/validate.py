@@ -23,6 +23,9 @@ LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 WORKLOAD_TYPES = {"web", "server", "worker"}
 REQUIRED_FILES = ("README.md", "requirements.txt", "Procfile", ".tapml-answers.yaml",
                   "config/workload.yaml", "catalog/catalog-info.yaml")
+TECHDOCS_REF = "backstage.io/techdocs-ref"
+HAS_TESTS_LABEL = "apps.tanzu.vmware.com/has-tests"
+PIPELINE_LABEL = "apps.tanzu.vmware.com/pipeline"
 SKIPPED_DIRS = {".git", "__pycache__", ".venv", "mlruns", ".pytest_cache", "node_modules"}
 
 Problems = Iterator[str]
@@ -33,7 +36,7 @@ def validate_project(project: Path) -> list[str]:
     if not project.is_dir():
         return [f"{project}: not a directory"]
     checks: list[Callable[[Path], Problems]] = [
-        _required_files, _file_syntax, _tests_present, _buildpack, _workload, _catalog,
+        _required_files, _file_syntax, _tests_present, _buildpack, _workload, _catalog, _techdocs, _testing,
     ]
     return [problem for check in checks for problem in check(project)]
 
@@ -164,6 +167,44 @@ def _catalog(project: Path) -> Problems:
     for reference in _placeholders(docs):
         if not (project / "catalog" / reference).resolve().is_file():
             yield f"catalog/catalog-info.yaml: placeholder target {reference!r} does not exist"
+
+
+def _techdocs(project: Path) -> Problems:
+    """`backstage.io/techdocs-ref: dir:X` must name a folder with an mkdocs.yml, or the TAP GUI's Docs tab fails."""
+    for doc in _load_docs(project, "catalog/catalog-info.yaml") or []:
+        if not isinstance(doc, dict):
+            continue
+        ref = ((doc.get("metadata") or {}).get("annotations") or {}).get(TECHDOCS_REF)
+        if isinstance(ref, str) and ref.startswith("dir:"):
+            folder = (project / "catalog" / ref.removeprefix("dir:")).resolve()
+            if not (folder / "mkdocs.yml").is_file():
+                yield f"catalog/catalog-info.yaml: {TECHDOCS_REF} {ref} has no mkdocs.yml"
+
+
+def _testing(project: Path) -> Problems:
+    """A workload labelled has-tests needs the Tekton Pipeline TAP's testing supply chain will look for."""
+    workload = (_load_docs(project, "config/workload.yaml") or [None])[0]
+    if not isinstance(workload, dict):
+        return
+    labels = (workload.get("metadata") or {}).get("labels") or {}
+    if str(labels.get(HAS_TESTS_LABEL, "")).lower() != "true":
+        return
+    params = {p.get("name"): p.get("value") for p in (workload.get("spec") or {}).get("params") or []
+              if isinstance(p, dict)}
+    wanted = params.get("testing_pipeline_matching_labels") or {PIPELINE_LABEL: "test"}
+    pipelines = [doc for path in sorted((project / "config").glob("*.yaml")) if path.name != "workload.yaml"
+                 for doc in _load_docs(project, f"config/{path.name}") or []
+                 if isinstance(doc, dict) and doc.get("kind") == "Pipeline"
+                 and str(doc.get("apiVersion", "")).startswith("tekton.dev/")]
+    matching = [doc for doc in pipelines if isinstance(wanted, dict)
+                and wanted.items() <= ((doc.get("metadata") or {}).get("labels") or {}).items()]
+    if len(matching) != 1:
+        yield (f"config/: the workload is labelled {HAS_TESTS_LABEL}, so it needs exactly one Tekton Pipeline "
+               f"labelled {wanted} (found {len(matching)})")
+        return
+    declared = {p.get("name") for p in (matching[0].get("spec") or {}).get("params") or [] if isinstance(p, dict)}
+    if not {"source-url", "source-revision"} <= declared:
+        yield "config/: the test Pipeline must declare the params source-url and source-revision"
 
 
 def _placeholders(value: Any) -> Iterator[str]:

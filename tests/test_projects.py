@@ -1,22 +1,23 @@
-"""The deep tier: each baked project's own test suite, run in this (shared) environment with real services.
+"""The deep tier: each baked project's own test suite, run as its TAP test Pipeline runs it, with real services.
 
 Every template is run with its defaults, plus the variants listed in DEEP_VARIANTS (those whose code paths
-differ most: other data sources, other model sources). The projects' suites start their own MLflow servers;
-PostgreSQL comes from TEST_DATABASE_URL. With CI=true a skipped inner test fails this test.
+differ most: other data sources, other model sources). Each project is served as a source tarball, fetched by
+its Pipeline's own fetch script and tested with the Pipeline's command, `sh scripts/test.sh`, whose install step
+runs offline in a venv over the shared one (tests/pipeline.py). The projects' suites start their own MLflow
+servers; PostgreSQL comes from TEST_DATABASE_URL. With CI=true a skipped inner test fails this test.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
 
 from generator.manifest import Template, load_all
 from generator.render import render
+from tests.pipeline import PIPELINE_FILE, fetch, load_pipeline, overlay_venv, run_test_step
 from tests.support import IN_CI
 
 # Chosen so that every conditional test file of every template runs in at least one variant
@@ -52,12 +53,20 @@ CASES = _cases()
 def test_generated_project_passes_its_own_tests(
     template: Template, values: dict[str, object], label: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env: dict[str, str] = {}
     if values.get("data_source") == "postgres":
         env["TEST_DATABASE_URL"] = request.getfixturevalue("postgres_url")
     project = render(template, template.resolve(values), tmp_path / "project")
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs"],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=1200, check=False)
+    pipeline = load_pipeline(project) if (project / PIPELINE_FILE).is_file() else None
+    source = tmp_path / "source"
+    if pipeline:
+        fetched = fetch(project, pipeline, source)
+        assert fetched.returncode == 0, fetched.stderr
+    else:
+        shutil.copytree(project, source)
+    done = run_test_step(source, pipeline, overlay_venv(tmp_path / "venv"), "-q", "-p", "no:cacheprovider", "-rs",
+                         install=True, extra_env=env)
+    assert "Requirement already satisfied" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     assert done.returncode == 0, f"{summary}\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
     assert re.search(r"\d+ passed", summary), summary

@@ -24,12 +24,15 @@ def test_invalid_flag(run_cli):
     assert_one_line_error(run_cli("train", "--epochs", "0"), "--epochs")
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("EPOCHS", "x", "EPOCHS='x' is not a positive integer"),
-    ("BATCH_SIZE", "lots", "BATCH_SIZE='lots' is not a positive integer"),
-    ("DROPOUT", "1.5", "DROPOUT='1.5' is not a number in [0, 1)"),
-    ("PROMOTE_ANYWAY", "maybe", "PROMOTE_ANYWAY='maybe' is not true or false"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("EPOCHS", "x", "EPOCHS='x' is not a positive integer"),
+        ("BATCH_SIZE", "lots", "BATCH_SIZE='lots' is not a positive integer"),
+        ("DROPOUT", "1.5", "DROPOUT='1.5' is not a number in [0, 1)"),
+        ("PROMOTE_ANYWAY", "maybe", "PROMOTE_ANYWAY='maybe' is not true or false"),
+    ],
+)
 def test_a_bad_environment_value_is_one_line_naming_the_variable(run_cli, variable, value, message):
     result = run_cli("train", env={variable: value})
 
@@ -48,10 +51,19 @@ def test_help_works_whatever_the_environment(run_cli, module):
 @pytest.mark.parametrize("module", COMMANDS)
 def test_a_bad_environment_value_stops_before_tensorflow_is_imported(workdir, module):
     # The command's main as `python -m` runs it; on the way out, whether TensorFlow was loaded.
-    script = (f"import sys\nfrom {PACKAGE}.{module} import main\ntry:\n    sys.exit(main([]))\nfinally:\n"
-              "    print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow')\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=workdir, env={**command_env(), "EPOCHS": "x"},
-                            capture_output=True, text=True, timeout=120, check=False)
+    script = (
+        f"import sys\nfrom {PACKAGE}.{module} import main\ntry:\n    sys.exit(main([]))\nfinally:\n"
+        "    print('tensorflow loaded' if 'tensorflow' in sys.modules else 'no tensorflow')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=workdir,
+        env={**command_env(), "EPOCHS": "x"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
     assert_one_line_error(result, "EPOCHS='x' is not a positive integer")
     assert result.stdout.strip() == "no tensorflow"

@@ -9,6 +9,7 @@ import numpy as np
 
 from [[packageName]].data import load_folder, split
 from [[packageName]].holdout import HoldoutRule
+
 from conftest import assert_one_line_error, digit_pngs
 
 

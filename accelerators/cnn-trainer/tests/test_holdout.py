@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from holdout import HoldoutRule, Part, array_fingerprint, file_fingerprint, fingerprint
 
 

@@ -13,8 +13,13 @@ from [[packageName]] import data
 from [[packageName]].config import CHANNELS, HELD_OUT_FRACTION
 from [[packageName]].errors import UserError
 from [[packageName]].holdout import HoldoutRule, array_fingerprint
-from [[packageName]].model import (build_model, choose_strategy, is_chief,
-                                                     use_mixed_precision_on_gpu, worker_count)
+from [[packageName]].model import (
+    build_model,
+    choose_strategy,
+    is_chief,
+    use_mixed_precision_on_gpu,
+    worker_count,
+)
 
 
 def test_model_takes_raw_pixels_and_returns_float32_probabilities():
@@ -37,8 +42,9 @@ def random_images(count: int, seed: int) -> data.LabelledImages:
     rng = np.random.default_rng(seed)
     images = rng.integers(0, 256, size=(count, 8, 8, CHANNELS), dtype=np.uint8)
     labels = np.arange(count, dtype=np.int32) % 4
-    return data.LabelledImages(images, labels, ("a", "b", "c", "d"),
-                               np.array([array_fingerprint(image) for image in images]))
+    return data.LabelledImages(
+        images, labels, ("a", "b", "c", "d"), np.array([array_fingerprint(image) for image in images])
+    )
 
 
 def test_held_out_split_is_fixed_by_the_salt_and_disjoint():
@@ -60,8 +66,12 @@ def test_held_out_split_is_fixed_by_the_salt_and_disjoint():
 def test_adding_images_keeps_the_held_out_images_held_out():
     old = random_images(400, seed=1)
     grown = random_images(800, seed=2)
-    both = data.LabelledImages(np.concatenate([grown.images, old.images]), np.concatenate([grown.labels, old.labels]),
-                               old.class_names, np.concatenate([grown.fingerprints, old.fingerprints]))
+    both = data.LabelledImages(
+        np.concatenate([grown.images, old.images]),
+        np.concatenate([grown.labels, old.labels]),
+        old.class_names,
+        np.concatenate([grown.fingerprints, old.fingerprints]),
+    )
 
     before, after = data.split(old, HoldoutRule("s")), data.split(both, HoldoutRule("s"))
 

@@ -16,6 +16,7 @@ from [[packageName]].data import split
 from [[packageName]].errors import UserError
 from [[packageName]].holdout import HoldoutRule
 from [[packageName]].postgres_source import check_table, conninfo, load_table
+
 from conftest import assert_one_line_error, digit_pngs, free_port
 
 pytestmark = pytest.mark.service

@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 
 from [[packageName]].config import CHANNELS, load_settings
 from [[packageName]].train import TrainingResult, train
+
 from conftest import IMAGE_SIZE, fast_flags
 
 pytestmark = pytest.mark.service
@@ -46,8 +47,16 @@ class Cycle:
 @pytest.fixture(scope="module")
 def cycles(tmp_path_factory, data_flags, mlflow_server) -> dict[str, Cycle]:
     workdir = tmp_path_factory.mktemp("registry")
-    common = [*data_flags, *fast_flags(workdir), "--tracking-uri", mlflow_server, "--experiment", MODEL,
-              "--registered-model-name", MODEL]
+    common = [
+        *data_flags,
+        *fast_flags(workdir),
+        "--tracking-uri",
+        mlflow_server,
+        "--experiment",
+        MODEL,
+        "--registered-model-name",
+        MODEL,
+    ]
     client = MlflowClient(mlflow_server)
     done = {}
     for label, flags in CYCLES.items():
@@ -93,8 +102,10 @@ def test_a_better_like_for_like_model_takes_the_alias(cycles, mlflow_server):
 def test_another_image_size_is_registered_without_the_alias_and_says_why(cycles, mlflow_server):
     better, other = cycles["better"], cycles["other size"]
     client = MlflowClient(mlflow_server)
-    reason = (f"not compared with champion version {better.version}: input shape {OTHER_SIZE}x{OTHER_SIZE}x{CHANNELS} "
-              f"differs from the champion's {IMAGE_SIZE}x{IMAGE_SIZE}x{CHANNELS}")
+    reason = (
+        f"not compared with champion version {better.version}: input shape {OTHER_SIZE}x{OTHER_SIZE}x{CHANNELS} "
+        f"differs from the champion's {IMAGE_SIZE}x{IMAGE_SIZE}x{CHANNELS}"
+    )
 
     assert other.champion == better.version, "the alias did not move"
     version = client.get_model_version(MODEL, other.version)
@@ -113,8 +124,10 @@ def test_the_override_moves_the_alias_and_says_so(cycles, mlflow_server):
     forced = cycles["forced"]
 
     assert forced.champion == forced.version
-    assert (f"registered {MODEL} version {forced.version} as the champion: promoted anyway "
-            "(--promote-anyway / PROMOTE_ANYWAY=true)") in forced.output
+    assert (
+        f"registered {MODEL} version {forced.version} as the champion: promoted anyway "
+        "(--promote-anyway / PROMOTE_ANYWAY=true)"
+    ) in forced.output
     client = MlflowClient(mlflow_server)
     assert client.get_model_version(MODEL, forced.version).tags["promoted"] == "true"
     assert sorted(int(v.version) for v in client.search_model_versions(f"name = '{MODEL}'")) == [1, 2, 3, 4, 5]
@@ -124,14 +137,24 @@ def test_each_version_carries_its_model_card(cycles, mlflow_server, tmp_path):
     first, better = cycles["first"], cycles["better"]
     client = MlflowClient(mlflow_server)
     run = client.get_run(better.result.run_id)
-    path = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="MODEL_CARD.md",
-                                               dst_path=str(tmp_path), tracking_uri=mlflow_server)
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run.info.run_id, artifact_path="MODEL_CARD.md", dst_path=str(tmp_path), tracking_uri=mlflow_server
+    )
     card = Path(path).read_text()
 
     assert client.get_model_version(MODEL, better.version).description == card
     assert card.startswith(f"# Model card: {MODEL} version {better.version}\n")
-    for section in ("## Promotion", "## Data", "## Held-out metrics", "## Confusion matrix", "## Per class",
-                    "## Inputs and outputs", "## Training", "## Intended use", "## Limits"):
+    for section in (
+        "## Promotion",
+        "## Data",
+        "## Held-out metrics",
+        "## Confusion matrix",
+        "## Per class",
+        "## Inputs and outputs",
+        "## Training",
+        "## Intended use",
+        "## Limits",
+    ):
         assert f"\n{section}\n" in card, section
     held_out = int(run.data.params["test_images"])
     assert f"| held out | {held_out} |" in card
@@ -147,7 +170,7 @@ def confusion_total(card: str) -> int:
     lines = card.splitlines()
     header = next(index for index, line in enumerate(lines) if line.startswith("| true / predicted |"))
     rows = []
-    for line in lines[header + 2:]:
+    for line in lines[header + 2 :]:
         if not line.startswith("|"):
             break
         rows.append(line)

@@ -32,7 +32,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = Parser(
         prog="python -m [[packageName]]",
         description="Serve the image classifier over HTTP. Every setting is an environment variable "
-                    "(default in brackets):",
+        "(default in brackets):",
         epilog=describe_variables(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

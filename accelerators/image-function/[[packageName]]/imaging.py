@@ -14,10 +14,19 @@ from PIL import Image, UnidentifiedImageError
 from .errors import RequestError
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
-MEDIA_TYPES = frozenset({
-    "image/jpeg", "image/jpg", "image/pjpeg", "image/png", "image/gif", "image/webp",
-    "image/bmp", "image/x-ms-bmp", "image/tiff",
-})
+MEDIA_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/jpg",
+        "image/pjpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "image/x-ms-bmp",
+        "image/tiff",
+    }
+)
 RAW_MEDIA_TYPES = MEDIA_TYPES | {"application/octet-stream"}
 
 
@@ -28,9 +37,7 @@ def decode(data: bytes, max_pixels: int, size: tuple[int, int] | None = None) ->
     try:
         image = Image.open(io.BytesIO(data), formats=FORMATS)
     except UnidentifiedImageError:
-        raise RequestError(
-            400, "not_an_image", f"the data is not a supported image ({', '.join(FORMATS)})"
-        ) from None
+        raise RequestError(400, "not_an_image", f"the data is not a supported image ({', '.join(FORMATS)})") from None
     except Image.DecompressionBombError:
         raise _too_many_pixels(None, max_pixels) from None
     except (OSError, ValueError, SyntaxError) as exc:

@@ -75,9 +75,7 @@ async def from_multipart(headers: Headers, body: bytes, limit: int) -> bytes:
             raise RequestError(400, "missing_image", "the multipart body has no file; send it in a field named 'image'")
         media_type = media_type_of(upload.content_type)
         if media_type and media_type not in RAW_MEDIA_TYPES:
-            raise RequestError(
-                415, "unsupported_media_type", f"the uploaded file is {media_type!r}; send {ACCEPTED}"
-            )
+            raise RequestError(415, "unsupported_media_type", f"the uploaded file is {media_type!r}; send {ACCEPTED}")
         return await upload.read()
     finally:
         await form.close()

@@ -68,7 +68,7 @@ class CompiledModel:
         count = len(batch)
         largest = self.buckets[-1]
         if count > largest:
-            return np.concatenate([self(batch[start:start + largest]) for start in range(0, count, largest)])
+            return np.concatenate([self(batch[start : start + largest]) for start in range(0, count, largest)])
         size = next(bucket for bucket in self.buckets if bucket >= count)
         if size > count:
             padding = np.zeros((size - count, *self.input_shape), dtype=np.float32)

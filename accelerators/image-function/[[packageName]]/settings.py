@@ -94,15 +94,24 @@ class Variable:
             raise ValueError(f"{self.name}={raw!r} {exc}") from None
 
 
+# A table: one variable per line, however long its printed default.
+# fmt: off
 VARIABLES: tuple[Variable, ...] = ([[if #modelSource == 'mlflow']]
     Variable("MODEL_NAME", "model_name", "[[registeredModel]]", "registered model to serve"),
     Variable("MODEL_ALIAS", "model_alias", "[[modelAlias]]", "alias to serve and follow"),
     Variable("ALIAS_POLL_SECONDS", "alias_poll_seconds", "[[aliasPollSeconds]]", "how often the alias is checked", seconds),[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file']]
     Variable("MODEL_PATH", "model_path", "[[modelPath]]", "the Keras model file"),[[end #modelSource == 'keras_file']]
-[[if #modelSource == 'mobilenet_v2']]    Variable("MOBILENET_WEIGHTS", "mobilenet_weights", "imagenet", "'imagenet' (downloaded) or a local .weights.h5 file"),
+[[if #modelSource == 'mobilenet_v2']]    Variable(
+        "MOBILENET_WEIGHTS", "mobilenet_weights", "imagenet", "'imagenet' (downloaded) or a local .weights.h5 file"
+    ),
 [[end #modelSource == 'mobilenet_v2']]    Variable("LABELS_PATH", "labels_path", "[[labelsPath]]", "class names (JSON), when the model has none"),
-    Variable("MODEL_LOAD_TIMEOUT_SECONDS", "model_load_timeout_seconds", "300",
-             "start-up, model load and warm-up included, fails after this long", seconds),
+    Variable(
+        "MODEL_LOAD_TIMEOUT_SECONDS",
+        "model_load_timeout_seconds",
+        "300",
+        "start-up, model load and warm-up included, fails after this long",
+        seconds,
+    ),
     Variable("TOP_K", "top_k", "[[topK]]", "labels per answer", integer(1, 1000)),
     Variable("MAX_BATCH_SIZE", "max_batch_size", "[[maxBatchSize]]", "largest micro-batch", integer(1, 1024)),
     Variable("MAX_WAIT_MS", "max_wait_ms", "[[maxWaitMs]]", "longest wait to fill a micro-batch, under load only",
@@ -131,19 +140,26 @@ VARIABLES: tuple[Variable, ...] = ([[if #modelSource == 'mlflow']]
     Variable("PORT", "port", "8080", "port the server listens on (Knative sets it)", integer(1, 65535)),
     Variable("LOG_LEVEL", "log_level", "INFO", ", ".join(LOG_LEVELS), log_level),
     Variable("ACCESS_LOG", "access_log", "false", "log every request", flag),
-    Variable("LIMIT_CONCURRENCY", "limit_concurrency", "512", "open connections and tasks before uvicorn answers 503",
-             integer(1)),
+    Variable(
+        "LIMIT_CONCURRENCY",
+        "limit_concurrency",
+        "512",
+        "open connections and tasks before uvicorn answers 503",
+        integer(1),
+    ),
 )
+# fmt: on
 
 
 @dataclass(frozen=True)
-class Settings:[[if #modelSource == 'mlflow']]
-    model_name: str = "[[registeredModel]]"
-    model_alias: str = "[[modelAlias]]"
+class Settings:
+    # `fmt: skip`: the formatter would wrap the defaults below, the answers given to tapml, depending on their length.[[if #modelSource == 'mlflow']]
+    model_name: str = "[[registeredModel]]"  # fmt: skip
+    model_alias: str = "[[modelAlias]]"  # fmt: skip
     alias_poll_seconds: float = 30.0[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file']]
-    model_path: str = "[[modelPath]]"[[end #modelSource == 'keras_file']]
+    model_path: str = "[[modelPath]]"  # fmt: skip[[end #modelSource == 'keras_file']]
 [[if #modelSource == 'mobilenet_v2']]    mobilenet_weights: str = "imagenet"
-[[end #modelSource == 'mobilenet_v2']]    labels_path: str = "[[labelsPath]]"
+[[end #modelSource == 'mobilenet_v2']]    labels_path: str = "[[labelsPath]]"  # fmt: skip
     model_load_timeout_seconds: float = 300.0
     top_k: int = 5
     max_batch_size: int = 16
@@ -158,7 +174,7 @@ class Settings:[[if #modelSource == 'mlflow']]
     url_timeout_seconds: float = 5.0
     url_max_redirects: int = 3[[end #allowUrlInput]]
 [[if #logPredictions]]    prediction_log_percent: int = 0
-    prediction_log_experiment: str = "[[projectName]]-predictions"
+    prediction_log_experiment: str = "[[projectName]]-predictions"  # fmt: skip
     prediction_log_flush_seconds: float = 10.0
 [[end #logPredictions]]    host: str = "0.0.0.0"
     port: int = 8080

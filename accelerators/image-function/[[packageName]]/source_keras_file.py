@@ -42,9 +42,7 @@ class ModelSource:
         version = version or self.latest()
         keras_model = keras.saving.load_model(self.path, compile=False)
         class_names = (
-            read_class_names(self.settings.labels_path)
-            or read_class_names(self.path.with_suffix(".json"))
-            or ()
+            read_class_names(self.settings.labels_path) or read_class_names(self.path.with_suffix(".json")) or ()
         )
         compiled = CompiledModel(keras_model, keras_model.input_shape[1:], self.settings.max_batch_size)
         seconds = compiled.warm_up()

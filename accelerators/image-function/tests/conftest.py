@@ -7,8 +7,8 @@ server started for the session, [[end #modelSource == 'mlflow']]and served by `p
 from __future__ import annotations
 
 import io
-import json
-import os
+[[if #modelSource != 'mlflow']]import json
+[[end #modelSource != 'mlflow']]import os
 import signal
 import socket
 import subprocess
@@ -118,13 +118,15 @@ def train_digits_model(digits: Digits, seed: int) -> Any:
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Rescaling(1 / 255),
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     x = digits.images.astype("float32")[..., np.newaxis]
     model.fit(x, digits.labels, epochs=1, batch_size=64, verbose=0)
@@ -166,12 +168,25 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     with log.open("wb") as output:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "mlflow", "server",
-                "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-                "--default-artifact-root", str(root / "artifacts"),
-                "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                sys.executable,
+                "-m",
+                "mlflow",
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{root / 'mlflow.db'}",
+                "--default-artifact-root",
+                str(root / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
             ],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True, cwd=root,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=root,
         )
     server = MlflowServer(f"http://127.0.0.1:{port}", process, log)
     try:
@@ -224,8 +239,8 @@ def served_models(tmp_path_factory: pytest.TempPathFactory, digits: Digits) -> S
     model = train_digits_model(digits, seed=1)
     model.save(folder / "digits.keras")
     (folder / "labels.json").write_text(json.dumps(CLASS_NAMES), encoding="utf-8")
-    from [[packageName]].source_keras_file import ModelSource
     from [[packageName]].settings import Settings
+    from [[packageName]].source_keras_file import ModelSource
 
     version = ModelSource(Settings(model_path=str(folder / "digits.keras"))).latest()
     return ServedModels(
@@ -289,8 +304,12 @@ def server_env(models: ServedModels, port: int, **extra: str) -> dict[str, str]:
 def start_server(env: dict[str, str], log: Path, timeout: float = 120) -> Server:
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", PACKAGE], cwd=ROOT, env=env,
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", PACKAGE],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(f"http://127.0.0.1:{env['PORT']}", process, log)
     try:
@@ -304,7 +323,7 @@ def start_server(env: dict[str, str], log: Path, timeout: float = 120) -> Server
 @pytest.fixture(scope="session")
 def server(
     served_models: ServedModels, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Server]:
+) -> Iterator[Server]:[[if #allowUrlInput || #logPredictions || #modelSource == 'mobilenet_v2']]
     extra = {[[if #modelSource == 'mobilenet_v2']]
         "MAX_BATCH_SIZE": "4",  # fewer batch sizes to trace at start-up[[end #modelSource == 'mobilenet_v2']][[if #allowUrlInput]]
         # allow-listed on purpose: the address checks, not the allow-list, must stop these
@@ -312,7 +331,8 @@ def server(
 [[if #logPredictions]]        "PREDICTION_LOG_PERCENT": "100",
         "PREDICTION_LOG_FLUSH_SECONDS": "0.5",
         "PREDICTION_LOG_EXPERIMENT": "prediction-log-test",
-[[end #logPredictions]]    }
+[[end #logPredictions]]    }[[end #allowUrlInput || #logPredictions || #modelSource == 'mobilenet_v2']][[if !#allowUrlInput && !#logPredictions && #modelSource != 'mobilenet_v2']]
+    extra: dict[str, str] = {}[[end !#allowUrlInput && !#logPredictions && #modelSource != 'mobilenet_v2']]
 [[if #logPredictions && #modelSource != 'mlflow']]    extra["MLFLOW_TRACKING_URI"] = request.getfixturevalue("mlflow_server").wait_ready()
 [[end #logPredictions && #modelSource != 'mlflow']]    log = tmp_path_factory.mktemp("server") / "server.log"
     started = start_server(server_env(served_models, free_port(), **extra), log)

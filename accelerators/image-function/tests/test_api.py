@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image
 
-from conftest import ROOT, Digits, Server, ServedModels, jpeg_bytes, png_bytes
+from conftest import ROOT, Digits, ServedModels, Server, jpeg_bytes, png_bytes
 
 
 def check_prediction(body: dict, models: ServedModels, top_k: int = [[topK]]) -> None:

@@ -157,12 +157,13 @@ def remove(root: Path, globs: list[str]) -> None:
 
 import json  # noqa: E402
 
-CHECKS = json.loads('{"augmentation": {"type": "boolean"}, "batch_size": {"max": 4096, "min": 1, "type": "integer"}, "conv_blocks": {"max": 6, "min": 1, "type": "integer"}, "data_dir": {"pattern": "^[A-Za-z0-9._/-]{1,200}$", "type": "string"}, "data_source": {"choices": ["digits", "folder", "postgres"], "type": "choice"}, "db_claim": {"pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "type": "string"}, "db_table": {"pattern": "^[a-z_][a-z0-9_]{0,62}$", "type": "string"}, "description": {"pattern": "^[^\\"\\\\\\\\{}\\\\[\\\\]\\\\x00-\\\\x1f]{1,200}$", "type": "string"}, "dropout_percent": {"max": 90, "min": 0, "type": "integer"}, "epochs": {"max": 1000, "min": 1, "type": "integer"}, "filters": {"max": 512, "min": 4, "type": "integer"}, "git_branch": {"pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", "type": "string"}, "git_url": {"pattern": "^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._~/-]+$", "type": "string"}, "image_size": {"max": 512, "min": 8, "type": "integer"}, "mlflow_claim": {"type": "boolean"}, "owner": {"pattern": "^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$", "type": "string"}, "project_name": {"pattern": "^(?=.{1,40}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$", "type": "string"}, "retrain_interval_minutes": {"max": 525600, "min": 1, "type": "integer"}}')
+CHECKS = json.loads('{"augmentation": {"type": "boolean"}, "batch_size": {"max": 4096, "min": 1, "type": "integer"}, "conv_blocks": {"max": 6, "min": 1, "type": "integer"}, "data_dir": {"pattern": "^[A-Za-z0-9._/-]{1,200}$", "type": "string"}, "data_source": {"choices": ["digits", "folder", "postgres"], "type": "choice"}, "db_claim": {"pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", "type": "string"}, "db_table": {"pattern": "^[a-z_][a-z0-9_]{0,62}$", "type": "string"}, "description": {"pattern": "^[^\\"\\\\\\\\{}\\\\[\\\\]\\\\x00-\\\\x1f]{1,200}$", "type": "string"}, "dropout_percent": {"max": 90, "min": 0, "type": "integer"}, "epochs": {"max": 1000, "min": 1, "type": "integer"}, "filters": {"max": 512, "min": 4, "type": "integer"}, "git_branch": {"pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", "type": "string"}, "git_url": {"pattern": "^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._~/-]+$", "type": "string"}, "has_tests": {"type": "boolean"}, "image_size": {"max": 512, "min": 8, "type": "integer"}, "mlflow_claim": {"type": "boolean"}, "owner": {"pattern": "^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$", "type": "string"}, "project_name": {"pattern": "^(?=.{1,40}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$", "type": "string"}, "retrain_interval_minutes": {"max": 525600, "min": 1, "type": "integer"}}')
 {% endraw %}FILES = [
     {"path": "src/{{cookiecutter.__package_name}}/postgres_source.py", "when": "data_source == 'postgres'"},
     {"path": "tests/test_postgres_source.py", "when": "data_source == 'postgres'"},
     {"path": "tests/test_folder_source.py", "when": "data_source == 'folder'"},
     {"path": "src/{{cookiecutter.__package_name}}/bindings.py", "when": "data_source == 'postgres'"},
+    {"path": "config/test-pipeline.yaml", "when": "has_tests"},
 ]
 ANSWERS = json.loads(r'''{
     "project_name": {{ cookiecutter.project_name | tojson }},
@@ -182,6 +183,7 @@ ANSWERS = json.loads(r'''{
     "epochs": {{ cookiecutter.epochs | tojson }},
     "batch_size": {{ cookiecutter.batch_size | tojson }},
     "retrain_interval_minutes": {{ cookiecutter.retrain_interval_minutes | tojson }},
-    "mlflow_claim": {{ cookiecutter.mlflow_claim | tojson }}
+    "mlflow_claim": {{ cookiecutter.mlflow_claim | tojson }},
+    "has_tests": {{ cookiecutter.has_tests | tojson }}
 }''')
 remove(Path.cwd(), unselected(FILES, ANSWERS, CHECKS))

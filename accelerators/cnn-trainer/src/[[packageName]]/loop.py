@@ -49,8 +49,15 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser("Train, register and promote the CNN in a loop.")
     worker = parser.add_argument_group("worker")
     worker.add_argument("--once", action="store_true", help="run one cycle and exit")
-    parser.add_env_option(worker, "--interval", "RETRAIN_INTERVAL", interval, DEFAULT_INTERVAL,
-                          "time between cycles, e.g. 30s, 90m, 24h", expected=INTERVAL_EXAMPLES)
+    parser.add_env_option(
+        worker,
+        "--interval",
+        "RETRAIN_INTERVAL",
+        interval,
+        DEFAULT_INTERVAL,
+        "time between cycles, e.g. 30s, 90m, 24h",
+        expected=INTERVAL_EXAMPLES,
+    )
     args = parser.parse(argv)
     seconds = parse_interval(args.interval)
     settings = settings_from_args(args)

@@ -10,8 +10,9 @@ import tensorflow as tf
 from keras import layers
 
 
-def build_model(input_shape: tuple[int, int, int], num_classes: int, *, conv_blocks: int, filters: int,
-                dropout: float, seed: int) -> keras.Model:
+def build_model(
+    input_shape: tuple[int, int, int], num_classes: int, *, conv_blocks: int, filters: int, dropout: float, seed: int
+) -> keras.Model:
     """A small CNN taking raw float32 pixels 0..255 and returning float32 class probabilities.
 
     Rescaling[[if #augmentation]] and augmentation live[[end #augmentation]][[if !#augmentation]] lives[[end !#augmentation]] inside the model, so the served model takes the same raw pixels.
@@ -33,12 +34,15 @@ def build_model(input_shape: tuple[int, int, int], num_classes: int, *, conv_blo
 
 def augmentation(seed: int) -> keras.Sequential:
     """Random changes applied while training only (inference passes images through unchanged)."""
-    return keras.Sequential([
-[[if #dataSource != 'digits']]        layers.RandomFlip("horizontal", seed=seed),
-[[end #dataSource != 'digits']]        layers.RandomRotation(0.05, seed=seed),
-        layers.RandomZoom(0.1, seed=seed),
-        layers.RandomTranslation(0.05, 0.05, seed=seed),
-    ], name="augmentation")
+    return keras.Sequential(
+        [
+[[if #dataSource != 'digits']]            layers.RandomFlip("horizontal", seed=seed),
+[[end #dataSource != 'digits']]            layers.RandomRotation(0.05, seed=seed),
+            layers.RandomZoom(0.1, seed=seed),
+            layers.RandomTranslation(0.05, 0.05, seed=seed),
+        ],
+        name="augmentation",
+    )
 [[end #augmentation]]
 
 def compile_model(model: keras.Model, learning_rate: float) -> None:

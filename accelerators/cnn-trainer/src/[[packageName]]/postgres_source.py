@@ -38,8 +38,10 @@ def conninfo() -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if url:
         return url
-    raise UserError(f"no database credentials: bind a service claim of type {BINDING_TYPE} "
-                    "(SERVICE_BINDING_ROOT) or set DATABASE_URL")
+    raise UserError(
+        f"no database credentials: bind a service claim of type {BINDING_TYPE} "
+        "(SERVICE_BINDING_ROOT) or set DATABASE_URL"
+    )
 
 
 def conninfo_from_binding(entries: dict[str, str]) -> str:
@@ -81,12 +83,16 @@ def check_table(table: str) -> None:
     with connect() as connection:
         try:
             row = connection.execute(
-                sql.SQL("SELECT image, label FROM {} LIMIT 1").format(sql.Identifier(table))).fetchone()
+                sql.SQL("SELECT image, label FROM {} LIMIT 1").format(sql.Identifier(table))
+            ).fetchone()
         except errors.UndefinedTable:
-            raise UserError(f"table {table} does not exist; create it with columns image (bytea) and label (text)") from None
+            raise UserError(
+                f"table {table} does not exist; create it with columns image (bytea) and label (text)"
+            ) from None
         except errors.UndefinedColumn as exc:
-            raise UserError(f"table {table} needs columns image (bytea) and label (text): "
-                            f"{str(exc).splitlines()[0]}") from None
+            raise UserError(
+                f"table {table} needs columns image (bytea) and label (text): {str(exc).splitlines()[0]}"
+            ) from None
     if row is None:
         raise UserError(f"table {table} is empty; insert labelled images (image bytea, label text) first")
 

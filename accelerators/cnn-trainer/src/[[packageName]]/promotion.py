@@ -45,8 +45,9 @@ def differences(candidate: Contender, champion: Contender) -> list[str]:
     """Why the two cannot be compared like for like; empty when they can."""
     found = []
     if candidate.input_shape != champion.input_shape:
-        found.append(f"input shape {_shape(candidate.input_shape)} differs from the champion's "
-                     f"{_shape(champion.input_shape)}")
+        found.append(
+            f"input shape {_shape(candidate.input_shape)} differs from the champion's {_shape(champion.input_shape)}"
+        )
     if candidate.class_names != champion.class_names:
         found.append(_class_difference(candidate.class_names, champion.class_names))
     if not champion.held_out:
@@ -56,9 +57,16 @@ def differences(candidate: Contender, champion: Contender) -> list[str]:
     return found
 
 
-def decide(candidate: Contender, candidate_score: float, champion: Contender | None,
-           champion_score: float | None = None, *, override: bool = False, override_name: str = "the override",
-           metric: str = "held-out accuracy") -> Decision:
+def decide(
+    candidate: Contender,
+    candidate_score: float,
+    champion: Contender | None,
+    champion_score: float | None = None,
+    *,
+    override: bool = False,
+    override_name: str = "the override",
+    metric: str = "held-out accuracy",
+) -> Decision:
     """The decision for `candidate`; `champion_score` is required when the two are comparable.
 
     A higher score wins; a tie keeps the champion. `override` promotes whatever the comparison says, and the
@@ -66,25 +74,37 @@ def decide(candidate: Contender, candidate_score: float, champion: Contender | N
     """
     new = f"version {candidate.version}"
     if champion is None:
-        return Decision(True, f"no champion yet: {new} becomes the champion ({metric} {candidate_score:.4f})",
-                        compared=False)
+        return Decision(
+            True, f"no champion yet: {new} becomes the champion ({metric} {candidate_score:.4f})", compared=False
+        )
     old = f"champion version {champion.version}"
     problems = differences(candidate, champion)
     if problems:
         why = "; ".join(problems)
         if override:
-            return Decision(True, f"promoted anyway ({override_name}): {new} replaces {old} without a like-for-like "
-                                  f"comparison: {why}", compared=False, overridden=True)
-        return Decision(False, f"not compared with {old}: {why}; the champion stays ({override_name} promotes "
-                               f"{new} anyway)", compared=False)
+            return Decision(
+                True,
+                f"promoted anyway ({override_name}): {new} replaces {old} without a like-for-like comparison: {why}",
+                compared=False,
+                overridden=True,
+            )
+        return Decision(
+            False,
+            f"not compared with {old}: {why}; the champion stays ({override_name} promotes {new} anyway)",
+            compared=False,
+        )
     if champion_score is None:
         raise ValueError(f"{old} is comparable with {new} but was not scored")
     scores = f"{metric} {candidate_score:.4f} vs {champion_score:.4f} of {old} on the same held-out images"
     if candidate_score > champion_score:
         return Decision(True, f"{scores}: {new} wins and is the champion now", compared=True)
     if override:
-        return Decision(True, f"promoted anyway ({override_name}): {scores}: {new} does not win but replaces it",
-                        compared=True, overridden=True)
+        return Decision(
+            True,
+            f"promoted anyway ({override_name}): {scores}: {new} does not win but replaces it",
+            compared=True,
+            overridden=True,
+        )
     return Decision(False, f"{scores}: {new} does not win; the champion stays", compared=True)
 
 

@@ -21,16 +21,24 @@ from .promotion import Contender, Decision, decide, differences
 
 METRIC = "held-out accuracy"
 FEW_HELD_OUT_IMAGES = 10  # per class: fewer make that class's scores a rough guide only[[if #dataSource == 'digits']]
-INTENDED_USE = ("Recognising single handwritten digits (0 to 9), centred and light on a dark background like "
-                "scikit-learn's digits. A demonstration and a starting point: train it on your own images before "
-                "relying on it.")
-DATA_LIMITS = ("Trained on scikit-learn's 1,797 8x8 digits by 43 writers, upscaled: other handwriting, pens, "
-               "contrast or framing are outside what it has seen.",)[[end #dataSource == 'digits']]
-[[if #dataSource != 'digits']]INTENDED_USE = ("Sorting images of the same kind as its training images (subject, framing, camera or scanner) into "
-                "the classes they were labelled with.")
-DATA_LIMITS = ("Labels are taken as given: mislabelled training images teach mistakes, and mislabelled held-out "
-               "images distort the scores below.",
-               "Scored on held-out images from the same source; images from elsewhere may score lower.")
+INTENDED_USE = (
+    "Recognising single handwritten digits (0 to 9), centred and light on a dark background like "
+    "scikit-learn's digits. A demonstration and a starting point: train it on your own images before "
+    "relying on it."
+)
+DATA_LIMITS = (
+    "Trained on scikit-learn's 1,797 8x8 digits by 43 writers, upscaled: other handwriting, pens, "
+    "contrast or framing are outside what it has seen.",
+)[[end #dataSource == 'digits']]
+[[if #dataSource != 'digits']]INTENDED_USE = (
+    "Sorting images of the same kind as its training images (subject, framing, camera or scanner) into "
+    "the classes they were labelled with."
+)
+DATA_LIMITS = (
+    "Labels are taken as given: mislabelled training images teach mistakes, and mislabelled held-out "
+    "images distort the scores below.",
+    "Scored on held-out images from the same source; images from elsewhere may score lower.",
+)
 [[end #dataSource != 'digits']]
 
 @dataclass(frozen=True)
@@ -43,15 +51,29 @@ class Registration:
     card: str
 
 
-def register_and_promote(client: MlflowClient, settings: Settings, run_id: str, model_uri: str, splits: Splits,
-                         result: Evaluation, parameters: Mapping[str, object]) -> Registration:
+def register_and_promote(
+    client: MlflowClient,
+    settings: Settings,
+    run_id: str,
+    model_uri: str,
+    splits: Splits,
+    result: Evaluation,
+    parameters: Mapping[str, object],
+) -> Registration:
     """Register the candidate; give it the champion alias only as `promotion.decide` says."""
     name = settings.registered_model_name
     version = tracking.register(model_uri, name, result.accuracy)
     candidate = Contender(version, settings.input_shape, splits.class_names, settings.holdout.held_out_key())
     champion, champion_accuracy = score_champion(client, name, candidate, splits.test)
-    decision = decide(candidate, result.accuracy, champion, champion_accuracy, override=settings.promote_anyway,
-                      override_name=PROMOTE_ANYWAY, metric=METRIC)
+    decision = decide(
+        candidate,
+        result.accuracy,
+        champion,
+        champion_accuracy,
+        override=settings.promote_anyway,
+        override_name=PROMOTE_ANYWAY,
+        metric=METRIC,
+    )
 
     metrics = {METRIC: result.accuracy}
     if champion is not None and champion_accuracy is not None:
@@ -69,16 +91,18 @@ def register_and_promote(client: MlflowClient, settings: Settings, run_id: str, 
     return Registration(version, decision, champion_accuracy, text)
 
 
-def score_champion(client: MlflowClient, name: str, candidate: Contender,
-                   test: LabelledImages) -> tuple[Contender | None, float | None]:
+def score_champion(
+    client: MlflowClient, name: str, candidate: Contender, test: LabelledImages
+) -> tuple[Contender | None, float | None]:
     """The champion as a contender, and its accuracy on `test` when it is comparable with `candidate`."""
     version = tracking.champion_version(client, name)
     if version is None:
         return None, None
     uri = f"models:/{name}/{version}"
     facts = tracking.model_facts(uri)
-    champion = Contender(version, facts.input_shape, facts.class_names,
-                         facts.holdout.held_out_key() if facts.holdout else "")
+    champion = Contender(
+        version, facts.input_shape, facts.class_names, facts.holdout.held_out_key() if facts.holdout else ""
+    )
     if differences(candidate, champion):
         return champion, None
     accuracy = evaluate(tracking.load(uri).model, test).accuracy
@@ -86,9 +110,17 @@ def score_champion(client: MlflowClient, name: str, candidate: Contender,
     return champion, accuracy
 
 
-def card_for(settings: Settings, name: str, version: str, run_id: str, splits: Splits, result: Evaluation,
-             metrics: Mapping[str, float], decision: Decision,
-             parameters: Mapping[str, object]) -> model_card.ModelCard:
+def card_for(
+    settings: Settings,
+    name: str,
+    version: str,
+    run_id: str,
+    splits: Splits,
+    result: Evaluation,
+    metrics: Mapping[str, float],
+    decision: Decision,
+    parameters: Mapping[str, object],
+) -> model_card.ModelCard:
     classes = splits.class_names
     size = f"{settings.image_size}x{settings.image_size}"
     colour = "greyscale" if CHANNELS == 1 else "RGB"
@@ -101,12 +133,16 @@ def card_for(settings: Settings, name: str, version: str, run_id: str, splits: S
         *DATA_LIMITS,
     ]
     if few:
-        limitations.append(f"Fewer than {FEW_HELD_OUT_IMAGES} held-out images for {len(few)} class(es) "
-                           f"({', '.join(few[:10])}{', ...' if len(few) > 10 else ''}): their scores are rough.")
+        limitations.append(
+            f"Fewer than {FEW_HELD_OUT_IMAGES} held-out images for {len(few)} class(es) "
+            f"({', '.join(few[:10])}{', ...' if len(few) > 10 else ''}): their scores are rough."
+        )
     return model_card.ModelCard(
-        model_name=name, version=version, run_id=run_id,
+        model_name=name,
+        version=version,
+        run_id=run_id,
         summary=f"{DESCRIPTION}\n\nA convolutional network that sorts {size} {colour} images into {len(classes)} "
-                f"classes: {', '.join(classes[:20])}{', ...' if len(classes) > 20 else ''}.",
+        f"classes: {', '.join(classes[:20])}{', ...' if len(classes) > 20 else ''}.",
         data_source=data_source(settings),
         parts={"training": len(splits.train), "validation": len(splits.validation), "held out": len(splits.test)},
         held_out_rule=settings.holdout.describe(),
@@ -115,7 +151,7 @@ def card_for(settings: Settings, name: str, version: str, run_id: str, splits: S
         metrics=metrics,
         promotion=decision.reason,
         inputs=f"float32 (N, {settings.image_size}, {settings.image_size}, {CHANNELS}) raw {colour} pixel values "
-               "0..255; the model rescales them",
+        "0..255; the model rescales them",
         outputs=f"float32 softmax probabilities (N, {len(classes)}), in the order of the metadata `class_names`",
         intended_use=INTENDED_USE,
         limitations=limitations,

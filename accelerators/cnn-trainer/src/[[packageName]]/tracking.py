@@ -45,7 +45,9 @@ def configure(settings: Settings) -> MlflowClient:
         return client  # started by `mlflow run`: the run and its experiment exist already
     try:
         if client.get_experiment_by_name(settings.experiment) is None:
-            client.create_experiment(settings.experiment, artifact_location=local_artifact_location(settings.tracking_uri))
+            client.create_experiment(
+                settings.experiment, artifact_location=local_artifact_location(settings.tracking_uri)
+            )
         mlflow.set_experiment(settings.experiment)
     except MlflowException as exc:
         raise UserError(f"MLflow at {settings.tracking_uri}: {first_line(exc)}") from None
@@ -74,8 +76,11 @@ def log_model(model: keras.Model, class_names: Sequence[str], example: np.ndarra
         signature=signature,
         # Explicit requirements: inferring them takes seconds and lists both tensorflow and tensorflow-cpu.
         pip_requirements=[f"tensorflow-cpu=={tf.__version__}", f"mlflow=={mlflow.__version__}"],
-        metadata={"class_names": list(class_names), "input_shape": list(model.input_shape[1:]),
-                  "holdout": holdout.as_metadata()},
+        metadata={
+            "class_names": list(class_names),
+            "input_shape": list(model.input_shape[1:]),
+            "holdout": holdout.as_metadata(),
+        },
     )
     return info.model_uri
 
@@ -111,8 +116,11 @@ def model_facts(model_uri: str) -> ModelFacts:
         metadata: dict[str, Any] = mlflow.models.get_model_info(model_uri).metadata or {}
     except MlflowException as exc:
         raise UserError(f"cannot load {model_uri}: {first_line(exc)}") from None
-    return ModelFacts(tuple(metadata.get("class_names", ())), tuple(metadata.get("input_shape", ())),
-                      HoldoutRule.from_metadata(metadata.get("holdout")))
+    return ModelFacts(
+        tuple(metadata.get("class_names", ())),
+        tuple(metadata.get("input_shape", ())),
+        HoldoutRule.from_metadata(metadata.get("holdout")),
+    )
 
 
 @dataclass(frozen=True)

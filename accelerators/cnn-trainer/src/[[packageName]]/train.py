@@ -1,6 +1,6 @@
 """One training cycle: load, split, train (resuming an interrupted run), evaluate, log, register, promote.
 
-    python -m [[packageName]].train --help
+Usage: python -m [[packageName]].train --help
 """
 
 from __future__ import annotations
@@ -89,16 +89,24 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     say(f"loading images ({DATA_SOURCE})")
     splits = data.split(data.load(settings), settings.holdout)
     classes = splits.class_names
-    say(f"{len(splits.train)} training, {len(splits.validation)} validation and {len(splits.test)} held-out images "
+    say(
+        f"{len(splits.train)} training, {len(splits.validation)} validation and {len(splits.test)} held-out images "
         f"of {len(classes)} classes, {settings.image_size}x{settings.image_size}x{CHANNELS}; "
-        f"held out: {settings.holdout.describe()}")
+        f"held out: {settings.holdout.describe()}"
+    )
     batch_size = settings.batch_size * strategy.num_replicas_in_sync
     train_data = data.to_dataset(splits.train, batch_size, shuffle_seed=settings.seed)
     validation_data = data.to_dataset(splits.validation, batch_size)
 
     with strategy.scope():
-        network = cnn.build_model(settings.input_shape, len(classes), conv_blocks=settings.conv_blocks,
-                                  filters=settings.filters, dropout=settings.dropout, seed=settings.seed)
+        network = cnn.build_model(
+            settings.input_shape,
+            len(classes),
+            conv_blocks=settings.conv_blocks,
+            filters=settings.filters,
+            dropout=settings.dropout,
+            seed=settings.seed,
+        )
         cnn.compile_model(network, settings.learning_rate)
 
     backup = Backup(settings.backup_dir)
@@ -110,8 +118,14 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
     if stop is not None:
         fit_callbacks.append(callbacks.StopOnEvent(stop))
     if not chief:
-        network.fit(train_data, validation_data=validation_data, epochs=settings.epochs, callbacks=fit_callbacks,
-                    shuffle=False, verbose=2)  # shuffle=False: the input pipeline shuffles
+        network.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=settings.epochs,
+            callbacks=fit_callbacks,
+            shuffle=False,
+            verbose=2,
+        )  # shuffle=False: the input pipeline shuffles
         return TrainingResult("", float("nan"), resumed_from, settings.epochs - resumed_from, None)
 
     client = tracking.configure(settings)
@@ -122,14 +136,26 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         say(f"resuming from epoch {resumed_from} (backup in {backup.root})")
 
     parameters = {
-        "image_size": settings.image_size, "channels": CHANNELS, "classes": len(classes),
-        "epochs": settings.epochs, "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
-        "conv_blocks": settings.conv_blocks, "filters": settings.filters, "dropout": settings.dropout,
-        "patience": settings.patience, "seed": settings.seed, "augmentation": [[if #augmentation]]True[[end #augmentation]][[if !#augmentation]]False[[end !#augmentation]],
-        "holdout_salt": settings.holdout_salt, "held_out_fraction": HELD_OUT_FRACTION,
-        "train_images": len(splits.train), "validation_images": len(splits.validation),
-        "test_images": len(splits.test), "strategy": type(strategy).__name__,
-        "replicas": strategy.num_replicas_in_sync, "mixed_precision": mixed_precision,
+        "image_size": settings.image_size,
+        "channels": CHANNELS,
+        "classes": len(classes),
+        "epochs": settings.epochs,
+        "batch_size": settings.batch_size,
+        "learning_rate": settings.learning_rate,
+        "conv_blocks": settings.conv_blocks,
+        "filters": settings.filters,
+        "dropout": settings.dropout,
+        "patience": settings.patience,
+        "seed": settings.seed,
+        "augmentation": [[if #augmentation]]True[[end #augmentation]][[if !#augmentation]]False[[end !#augmentation]],
+        "holdout_salt": settings.holdout_salt,
+        "held_out_fraction": HELD_OUT_FRACTION,
+        "train_images": len(splits.train),
+        "validation_images": len(splits.validation),
+        "test_images": len(splits.test),
+        "strategy": type(strategy).__name__,
+        "replicas": strategy.num_replicas_in_sync,
+        "mixed_precision": mixed_precision,
     }
     with mlflow.start_run(run_id=run_id) as run:
         if run_id is None:
@@ -138,17 +164,24 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
             mlflow.log_params(parameters)
         say(f"MLflow run {run.info.run_id} in experiment {settings.experiment!r} at {settings.tracking_uri}")
         try:
-            history = network.fit(train_data, validation_data=validation_data, epochs=settings.epochs,
-                                  callbacks=[callbacks.MlflowEpochMetrics(), *fit_callbacks],
-                                  shuffle=False, verbose=2)  # shuffle=False: the input pipeline shuffles
+            history = network.fit(
+                train_data,
+                validation_data=validation_data,
+                epochs=settings.epochs,
+                callbacks=[callbacks.MlflowEpochMetrics(), *fit_callbacks],
+                shuffle=False,
+                verbose=2,
+            )  # shuffle=False: the input pipeline shuffles
         except callbacks.TrainingStopped:
             mlflow.end_run("KILLED")
             raise
         except ValueError as exc:
             if not resumed_from:
                 raise
-            raise UserError(f"cannot resume from the backup in {backup.root} ({tracking.first_line(exc)}); it was "
-                            "written by a different model: delete it to start over") from None
+            raise UserError(
+                f"cannot resume from the backup in {backup.root} ({tracking.first_line(exc)}); it was "
+                "written by a different model: delete it to start over"
+            ) from None
         backup.clear()
         epochs_run = len(history.history.get("loss", []))
 
@@ -160,11 +193,14 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         mlflow.log_figure(plots.confusion_matrix(result.confusion, classes), "plots/confusion_matrix.png")
 
         model_uri = tracking.log_model(network, classes, splits.test.images[:4].astype("float32"), settings.holdout)
-        registration = registry.register_and_promote(client, settings, run.info.run_id, model_uri, splits, result,
-                                                     parameters)
+        registration = registry.register_and_promote(
+            client, settings, run.info.run_id, model_uri, splits, result, parameters
+        )
         alias = "as the champion" if registration.decision.promote else "without the champion alias"
-        say(f"registered {settings.registered_model_name} version {registration.version} {alias}: "
-            f"{registration.decision.reason}")
+        say(
+            f"registered {settings.registered_model_name} version {registration.version} {alias}: "
+            f"{registration.decision.reason}"
+        )
     return TrainingResult(run.info.run_id, result.accuracy, resumed_from, epochs_run, registration)
 
 

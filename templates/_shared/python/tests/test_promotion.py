@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-
 from promotion import Contender, decide, differences
 
 DIGITS = tuple(str(digit) for digit in range(10))
@@ -39,8 +38,9 @@ def test_without_a_champion_the_first_model_becomes_it():
 
 
 def test_another_input_shape_is_not_compared_and_says_why():
-    decision = decide(contender("2", input_shape=(32, 32, 1)), 0.99, contender("1"), None,
-                      override_name="--promote-anyway")
+    decision = decide(
+        contender("2", input_shape=(32, 32, 1)), 0.99, contender("1"), None, override_name="--promote-anyway"
+    )
 
     assert not decision.promote and not decision.compared
     assert "input shape 32x32x1 differs from the champion's 16x16x1" in decision.reason
@@ -48,8 +48,9 @@ def test_another_input_shape_is_not_compared_and_says_why():
 
 
 def test_the_override_promotes_what_cannot_be_compared_and_says_so():
-    decision = decide(contender("2", input_shape=(32, 32, 1)), 0.5, contender("1"), override=True,
-                      override_name="--promote-anyway")
+    decision = decide(
+        contender("2", input_shape=(32, 32, 1)), 0.5, contender("1"), override=True, override_name="--promote-anyway"
+    )
 
     assert decision.promote and decision.overridden and not decision.compared
     assert decision.reason.startswith("promoted anyway (--promote-anyway): version 2 replaces champion version 1")
@@ -64,7 +65,8 @@ def test_the_override_promotes_a_candidate_that_loses():
 
 def test_class_lists_must_match_in_names_and_order():
     assert differences(contender("2", class_names=DIGITS[::-1]), contender("1")) == [
-        "the same 10 classes in another order"]
+        "the same 10 classes in another order"
+    ]
     [reason] = differences(contender("2", class_names=(*DIGITS, "x")), contender("1", class_names=(*DIGITS[:9], "y")))
     assert reason == "class list differs from the champion's: 2 new ('9', 'x'), 1 gone ('y')"
     assert differences(contender("2"), contender("1")) == []

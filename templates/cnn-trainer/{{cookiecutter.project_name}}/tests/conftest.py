@@ -16,12 +16,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, {% if cookiecutter.data_source != 'digits' %}Iterator, {% endif %}Sequence
-from dataclasses import dataclass
-from pathlib import Path
 {%- if cookiecutter.data_source == 'postgres' %}
 import uuid
 {%- endif %}
+from collections.abc import Callable, {% if cookiecutter.data_source != 'digits' %}Iterator, {% endif %}Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 {%- if cookiecutter.data_source != 'digits' %}
@@ -95,7 +95,10 @@ def digits_table(database_url: str) -> Iterator[str]:
     name = sql.Identifier(table)
     with psycopg.connect(database_url, autocommit=True) as connection:
         connection.execute(sql.SQL("CREATE TABLE {} (image bytea NOT NULL, label text NOT NULL)").format(name))
-        with connection.cursor() as cursor, cursor.copy(sql.SQL("COPY {} (label, image) FROM STDIN").format(name)) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.copy(sql.SQL("COPY {} (label, image) FROM STDIN").format(name)) as copy,
+        ):
             for label, png in digit_pngs():
                 copy.write_row((label, png))
     yield table
@@ -157,8 +160,9 @@ def names(request: pytest.FixtureRequest) -> list[str]:
 
 
 @pytest.fixture
-def make_settings(workdir: Path, data_flags: list[str], local_tracking_uri: str,
-                  names: list[str]) -> Callable[..., Settings]:
+def make_settings(
+    workdir: Path, data_flags: list[str], local_tracking_uri: str, names: list[str]
+) -> Callable[..., Settings]:
     """Settings built from flags exactly as the CLI builds them, with small, fast defaults for tests."""
 
     def make(*flags: str, tracking_uri: str | None = None) -> Settings:
@@ -171,8 +175,16 @@ def make_settings(workdir: Path, data_flags: list[str], local_tracking_uri: str,
 
 
 def fast_flags(workdir: Path) -> list[str]:
-    return ["--image-size", str(IMAGE_SIZE), "--epochs", "6", "--batch-size", "64",
-            "--backup-dir", str(workdir / "training-backup")]
+    return [
+        "--image-size",
+        str(IMAGE_SIZE),
+        "--epochs",
+        "6",
+        "--batch-size",
+        "64",
+        "--backup-dir",
+        str(workdir / "training-backup"),
+    ]
 
 
 def command(module: str, *args: str) -> list[str]:
@@ -192,10 +204,18 @@ def command_env() -> dict[str, str]:
 def run_cli(workdir: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run `python -m <package>.<module> args...` in the test's folder; returns the completed process."""
 
-    def run(module: str, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 180) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(command(module, *args), cwd=workdir, env={**command_env(), **(env or {})},
-                              capture_output=True, text=True, timeout=timeout, check=False)
+    def run(
+        module: str, *args: str, env: dict[str, str] | None = None, timeout: float = 180
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command(module, *args),
+            cwd=workdir,
+            env={**command_env(), **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     return run
 
@@ -249,10 +269,26 @@ def start_mlflow_server() -> Server:
     port = free_port()
     with open(root / "server.log", "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-             "--default-artifact-root", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
-             "--workers", "1"],
-            cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "mlflow",
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{root / 'mlflow.db'}",
+                "--default-artifact-root",
+                str(root / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
+            ],
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return Server(process, root, f"http://127.0.0.1:{port}")
 
@@ -277,10 +313,14 @@ def wait_for_health(uri: str, process: subprocess.Popen[bytes], log: Path) -> No
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)
-    pytest.fail(f"mlflow server at {uri} not healthy after {SERVER_START_TIMEOUT_SECONDS} s:\n{log.read_text()[-2000:]}")
+    pytest.fail(
+        f"mlflow server at {uri} not healthy after {SERVER_START_TIMEOUT_SECONDS} s:\n{log.read_text()[-2000:]}"
+    )
 
 
-def stop_process_group(process: subprocess.Popen[bytes], signals: Sequence[int] = (signal.SIGTERM, signal.SIGKILL)) -> None:
+def stop_process_group(
+    process: subprocess.Popen[bytes], signals: Sequence[int] = (signal.SIGTERM, signal.SIGKILL)
+) -> None:
     """Stop the server and every process it started (uvicorn workers, job runners)."""
     for signum in signals:
         try:

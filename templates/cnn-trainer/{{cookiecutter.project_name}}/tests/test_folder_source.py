@@ -9,6 +9,7 @@ import numpy as np
 
 from {{ cookiecutter.__package_name }}.data import load_folder, split
 from {{ cookiecutter.__package_name }}.holdout import HoldoutRule
+
 from conftest import assert_one_line_error, digit_pngs
 
 

@@ -31,13 +31,15 @@ def test_the_tracking_uri_follows_the_binding_unless_the_environment_names_one(t
 
     assert load_settings([], environ=bound).tracking_uri == "http://mlflow.internal:5000"
     assert load_settings([], environ={**bound, "MLFLOW_TRACKING_URI": "http://127.0.0.1:1"}).tracking_uri == (
-        "http://127.0.0.1:1")
+        "http://127.0.0.1:1"
+    )
     assert load_settings([], environ={}).tracking_uri == "sqlite:///mlruns.db"
 
 
 @pytest.mark.service
-def test_training_set_up_reaches_the_bound_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   mlflow_server: str, names: list[str]) -> None:
+def test_training_set_up_reaches_the_bound_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mlflow_server: str, names: list[str]
+) -> None:
     from {{ cookiecutter.__package_name }}.tracking import configure
 
     write_binding(tmp_path, type="mlflow", uri=mlflow_server, username="trainer", password="from-the-binding")

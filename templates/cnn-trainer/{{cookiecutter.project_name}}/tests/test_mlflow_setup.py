@@ -58,7 +58,11 @@ def env(root: Path) -> dict[str, str]:
 def test_without_bindings_the_default_is_used(env: dict[str, str]) -> None:
     tracking = mlflow_setup.resolve("sqlite:///mlruns.db", {})
     assert (tracking.uri, tracking.origin, tracking.username, tracking.password) == (
-        "sqlite:///mlruns.db", "default", None, None)
+        "sqlite:///mlruns.db",
+        "default",
+        None,
+        None,
+    )
     assert mlflow_setup.resolve(None, env).uri is None  # SERVICE_BINDING_ROOT names a folder that does not exist
 
 
@@ -69,29 +73,39 @@ def test_a_root_that_is_a_file_means_no_binding(tmp_path: Path) -> None:
 
 def test_the_binding_gives_uri_and_credentials(root: Path, env: dict[str, str]) -> None:
     write_binding(root, "db", type="postgresql", uri="postgresql://db:5432/x", password="not-this-one")
-    folder = write_binding(root, "tracking", type="mlflow", uri="http://mlflow.internal:5000",
-                           username="trainer", password="from-the-binding")
+    folder = write_binding(
+        root,
+        "tracking",
+        type="mlflow",
+        uri="http://mlflow.internal:5000",
+        username="trainer",
+        password="from-the-binding",
+    )
     tracking = mlflow_setup.resolve("sqlite:///mlruns.db", env)
     assert tracking.uri == "http://mlflow.internal:5000"
     assert tracking.origin == f"service binding {folder}"
     assert (tracking.username, tracking.password) == ("trainer", "from-the-binding")
 
 
-@pytest.mark.parametrize(("entries", "uri"), [
-    ({"host": "mlflow.internal"}, "http://mlflow.internal"),
-    ({"host": "mlflow.internal", "port": "5000"}, "http://mlflow.internal:5000"),
-    ({"host": "mlflow.internal", "port": "8443", "scheme": "https"}, "https://mlflow.internal:8443"),
-    ({"host": "fd00::5", "port": "5000"}, "http://[fd00::5]:5000"),
-    ({"uri": "https://mlflow.example.com", "host": "ignored", "port": "1"}, "https://mlflow.example.com"),
-])
+@pytest.mark.parametrize(
+    ("entries", "uri"),
+    [
+        ({"host": "mlflow.internal"}, "http://mlflow.internal"),
+        ({"host": "mlflow.internal", "port": "5000"}, "http://mlflow.internal:5000"),
+        ({"host": "mlflow.internal", "port": "8443", "scheme": "https"}, "https://mlflow.internal:8443"),
+        ({"host": "fd00::5", "port": "5000"}, "http://[fd00::5]:5000"),
+        ({"uri": "https://mlflow.example.com", "host": "ignored", "port": "1"}, "https://mlflow.example.com"),
+    ],
+)
 def test_host_and_port_make_the_uri(root: Path, env: dict[str, str], entries: dict[str, str], uri: str) -> None:
     write_binding(root, "mlflow", type="mlflow", **entries)
     assert mlflow_setup.resolve(None, env).uri == uri
 
 
 def test_explicit_environment_variables_win(root: Path, env: dict[str, str]) -> None:
-    write_binding(root, "mlflow", type="mlflow", uri="http://bound:5000", username="bound-user",
-                  password="bound-password")
+    write_binding(
+        root, "mlflow", type="mlflow", uri="http://bound:5000", username="bound-user", password="bound-password"
+    )
     env.update({"MLFLOW_TRACKING_URI": "http://127.0.0.1:5000", "MLFLOW_TRACKING_PASSWORD": "env-password"})
     tracking = mlflow_setup.resolve("sqlite:///mlruns.db", env)
     assert (tracking.uri, tracking.origin) == ("http://127.0.0.1:5000", "MLFLOW_TRACKING_URI")
@@ -120,8 +134,14 @@ def test_apply_credentials_sets_only_credentials(root: Path, env: dict[str, str]
 
 
 def test_secrets_stay_out_of_logs_and_reprs(root: Path, env: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
-    write_binding(root, "mlflow", type="mlflow", uri="https://user:uri-secret@mlflow.internal:8443/x",
-                  username="user", password="the-password")
+    write_binding(
+        root,
+        "mlflow",
+        type="mlflow",
+        uri="https://user:uri-secret@mlflow.internal:8443/x",
+        username="user",
+        password="the-password",
+    )
     with caplog.at_level(logging.DEBUG):
         tracking = mlflow_setup.configure(None, env)
     shown = caplog.text + repr(tracking) + tracking.describe() + repr(mlflow_setup.find_binding(env))
@@ -130,13 +150,17 @@ def test_secrets_stay_out_of_logs_and_reprs(root: Path, env: dict[str, str], cap
     assert "uri-secret" not in shown
 
 
-@pytest.mark.parametrize(("entries", "problem"), [
-    ({"type": "mlflow", "username": "u"}, "has neither 'uri' nor 'host'"),
-    ({"type": "mlflow", "uri": ""}, "has neither 'uri' nor 'host'"),
-    ({"type": "mlflow", "host": "h", "port": "http"}, "'port' must be a number"),
-])
-def test_an_incomplete_binding_is_one_line_naming_its_folder(root: Path, env: dict[str, str],
-                                                             entries: dict[str, str], problem: str) -> None:
+@pytest.mark.parametrize(
+    ("entries", "problem"),
+    [
+        ({"type": "mlflow", "username": "u"}, "has neither 'uri' nor 'host'"),
+        ({"type": "mlflow", "uri": ""}, "has neither 'uri' nor 'host'"),
+        ({"type": "mlflow", "host": "h", "port": "http"}, "'port' must be a number"),
+    ],
+)
+def test_an_incomplete_binding_is_one_line_naming_its_folder(
+    root: Path, env: dict[str, str], entries: dict[str, str], problem: str
+) -> None:
     folder = write_binding(root, "my-mlflow", **entries)
     env["MLFLOW_TRACKING_URI"] = "http://127.0.0.1:5000"  # a broken binding is reported even when env wins
     with pytest.raises(mlflow_setup.MlflowSetupError) as caught:
@@ -207,8 +231,12 @@ def http_environ() -> Iterator[None]:
 
 
 def test_mlflow_reads_the_limits(http_environ: None) -> None:
-    from mlflow.environment_variables import (MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR, MLFLOW_HTTP_REQUEST_BACKOFF_JITTER,
-                                              MLFLOW_HTTP_REQUEST_MAX_RETRIES, MLFLOW_HTTP_REQUEST_TIMEOUT)
+    from mlflow.environment_variables import (
+        MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR,
+        MLFLOW_HTTP_REQUEST_BACKOFF_JITTER,
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES,
+        MLFLOW_HTTP_REQUEST_TIMEOUT,
+    )
 
     limits = mlflow_setup.apply_http_limits(60)
     assert MLFLOW_HTTP_REQUEST_TIMEOUT.get() == limits.timeout_seconds

@@ -17,6 +17,7 @@ from mlflow import MlflowClient
 from {{ cookiecutter.__package_name }} import loop
 from {{ cookiecutter.__package_name }}.callbacks import TrainingStopped
 from {{ cookiecutter.__package_name }}.train import stop_on_sigterm, train
+
 from conftest import command, command_env, fast_flags
 
 WAIT_SECONDS = 120
@@ -37,13 +38,20 @@ def finished_epochs(backup: Path) -> int:
         return 0  # not written yet, or caught mid-write
 
 
-def test_killed_run_resumes_from_its_last_finished_epoch(workdir, data_flags, names, local_tracking_uri, capsys,
-                                                         sigterm_handler):
+def test_killed_run_resumes_from_its_last_finished_epoch(
+    workdir, data_flags, names, local_tracking_uri, capsys, sigterm_handler
+):
     backup = workdir / "training-backup"
     flags = [*data_flags, *fast_flags(workdir), *names, "--tracking-uri", local_tracking_uri]
     # Many epochs and no early stopping: the run cannot finish before it is killed.
-    process = subprocess.Popen(command("train", *flags, "--epochs", "100", "--patience", "100"), cwd=workdir,
-                               env=command_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        command("train", *flags, "--epochs", "100", "--patience", "100"),
+        cwd=workdir,
+        env=command_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     deadline = time.monotonic() + WAIT_SECONDS
     while finished_epochs(backup) < 2:
         assert process.poll() is None, f"training ended before it was killed:\n{process.communicate()[0]}"

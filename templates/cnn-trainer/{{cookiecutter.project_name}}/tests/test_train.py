@@ -10,6 +10,7 @@ from mlflow import MlflowClient
 from {{ cookiecutter.__package_name }} import evaluate
 from {{ cookiecutter.__package_name }}.config import CHANNELS, load_settings
 from {{ cookiecutter.__package_name }}.train import train
+
 from conftest import fast_flags
 
 MIN_ACCURACY = 0.85
@@ -18,8 +19,16 @@ MIN_ACCURACY = 0.85
 @pytest.fixture(scope="module")
 def flags(tmp_path_factory, data_flags, local_tracking_uri):
     workdir = tmp_path_factory.mktemp("train")
-    return [*data_flags, *fast_flags(workdir), "--tracking-uri", local_tracking_uri,
-            "--experiment", "train-test", "--registered-model-name", "train-test"]
+    return [
+        *data_flags,
+        *fast_flags(workdir),
+        "--tracking-uri",
+        local_tracking_uri,
+        "--experiment",
+        "train-test",
+        "--registered-model-name",
+        "train-test",
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,9 @@ server started for the session, {% endif %}and served by `python -m {{ cookiecut
 from __future__ import annotations
 
 import io
+{%- if cookiecutter.model_source != 'mlflow' %}
 import json
+{%- endif %}
 import os
 import signal
 import socket
@@ -118,13 +120,15 @@ def train_digits_model(digits: Digits, seed: int) -> Any:
     import keras
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([
-        keras.Input((8, 8, 1)),
-        keras.layers.Rescaling(1 / 255),
-        keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
-        keras.layers.Flatten(),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     x = digits.images.astype("float32")[..., np.newaxis]
     model.fit(x, digits.labels, epochs=1, batch_size=64, verbose=0)
@@ -167,12 +171,25 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
     with log.open("wb") as output:
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "mlflow", "server",
-                "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-                "--default-artifact-root", str(root / "artifacts"),
-                "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                sys.executable,
+                "-m",
+                "mlflow",
+                "server",
+                "--backend-store-uri",
+                f"sqlite:///{root / 'mlflow.db'}",
+                "--default-artifact-root",
+                str(root / "artifacts"),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
             ],
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True, cwd=root,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=root,
         )
     server = MlflowServer(f"http://127.0.0.1:{port}", process, log)
     try:
@@ -228,8 +245,8 @@ def served_models(tmp_path_factory: pytest.TempPathFactory, digits: Digits) -> S
     model = train_digits_model(digits, seed=1)
     model.save(folder / "digits.keras")
     (folder / "labels.json").write_text(json.dumps(CLASS_NAMES), encoding="utf-8")
-    from {{ cookiecutter.__package_name }}.source_keras_file import ModelSource
     from {{ cookiecutter.__package_name }}.settings import Settings
+    from {{ cookiecutter.__package_name }}.source_keras_file import ModelSource
 
     version = ModelSource(Settings(model_path=str(folder / "digits.keras"))).latest()
     return ServedModels(
@@ -295,8 +312,12 @@ def server_env(models: ServedModels, port: int, **extra: str) -> dict[str, str]:
 def start_server(env: dict[str, str], log: Path, timeout: float = 120) -> Server:
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", PACKAGE], cwd=ROOT, env=env,
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", PACKAGE],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     server = Server(f"http://127.0.0.1:{env['PORT']}", process, log)
     try:
@@ -311,6 +332,7 @@ def start_server(env: dict[str, str], log: Path, timeout: float = 120) -> Server
 def server(
     served_models: ServedModels, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Server]:
+{%- if cookiecutter.model_source == 'mobilenet_v2' or cookiecutter.allow_url_input or cookiecutter.log_predictions %}
     extra = {
 {%- if cookiecutter.model_source == 'mobilenet_v2' %}
         "MAX_BATCH_SIZE": "4",  # fewer batch sizes to trace at start-up
@@ -325,6 +347,9 @@ def server(
         "PREDICTION_LOG_EXPERIMENT": "prediction-log-test",
 {%- endif %}
     }
+{%- else %}
+    extra: dict[str, str] = {}
+{%- endif %}
 {%- if cookiecutter.log_predictions and cookiecutter.model_source != 'mlflow' %}
     extra["MLFLOW_TRACKING_URI"] = request.getfixturevalue("mlflow_server").wait_ready()
 {%- endif %}

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from conftest import Digits, Server, ServedModels, register_version, train_digits_model
+from conftest import Digits, ServedModels, Server, register_version, train_digits_model
 
 
 def test_alias_swap_under_load(server: Server, served_models: ServedModels, digits: Digits) -> None:

@@ -39,18 +39,26 @@ def assert_error(response, status: int, code: str) -> None:
 
 
 CASES = {
-    "not an image": ({"content": b"hello, this is not a picture", "headers": {"Content-Type": "image/png"}},
-                     400, "not_an_image"),
+    "not an image": (
+        {"content": b"hello, this is not a picture", "headers": {"Content-Type": "image/png"}},
+        400,
+        "not_an_image",
+    ),
     "empty body": ({"content": b"", "headers": {"Content-Type": "image/jpeg"}}, 400, "empty_image"),
     "truncated png": ({"content": truncated_png(), "headers": {"Content-Type": "image/png"}}, 400, "corrupt_image"),
-    "decompression bomb": ({"content": bomb_png(), "headers": {"Content-Type": "image/png"}},
-                           413, "image_too_large"),
+    "decompression bomb": ({"content": bomb_png(), "headers": {"Content-Type": "image/png"}}, 413, "image_too_large"),
     "text/plain": ({"content": b"abc", "headers": {"Content-Type": "text/plain"}}, 415, "unsupported_media_type"),
     "svg": ({"content": b"<svg/>", "headers": {"Content-Type": "image/svg+xml"}}, 415, "unsupported_media_type"),
     "no content type": ({"content": b"abc", "headers": {"Content-Type": ""}}, 415, "unsupported_media_type"),
     "multipart text file": ({"files": {"image": ("a.txt", b"hello", "text/plain")}}, 415, "unsupported_media_type"),
-    "multipart without file": ({"content": b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n',
-                                "headers": {"Content-Type": "multipart/form-data; boundary=b"}}, 400, "missing_image"),
+    "multipart without file": (
+        {
+            "content": b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n--b--\r\n',
+            "headers": {"Content-Type": "multipart/form-data; boundary=b"},
+        },
+        400,
+        "missing_image",
+    ),
     "invalid json": ({"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 400, "bad_json"),
     "json list": ({"json": [1, 2]}, 400, "bad_json"),
     "json without image": ({"json": {"picture": "x"}}, 400, "missing_image"),

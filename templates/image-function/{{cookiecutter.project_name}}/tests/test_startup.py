@@ -20,7 +20,9 @@ import socket
 import subprocess
 import sys
 import time
+{%- if cookiecutter.model_source == 'mlflow' %}
 from collections.abc import Iterator
+{%- endif %}
 from pathlib import Path
 
 import pytest
@@ -33,14 +35,28 @@ STOP_SECONDS = 10  # generous: the point is "not minutes"
 def base_env(**extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("MLFLOW_")}
     env.pop("SERVICE_BINDING_ROOT", None)
-    env.update({"HOST": "127.0.0.1", "PORT": str(free_port()), "PYTHONUNBUFFERED": "1",
-                "MLFLOW_DISABLE_TELEMETRY": "true", **extra})
+    env.update(
+        {
+            "HOST": "127.0.0.1",
+            "PORT": str(free_port()),
+            "PYTHONUNBUFFERED": "1",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            **extra,
+        }
+    )
     return env
 
 
 def run(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", PACKAGE, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", PACKAGE, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def assert_one_error_line(stderr: str, *fragments: str) -> str:
@@ -59,15 +75,18 @@ def test_help_lists_every_variable_whatever_the_environment() -> None:
         assert variable in result.stdout
 
 
-@pytest.mark.parametrize(("variable", "value"), [
-    ("TOP_K", "0"),
-    ("MAX_BATCH_SIZE", "x"),
-    ("MODEL_LOAD_TIMEOUT_SECONDS", "-1"),
-    ("REQUEST_TIMEOUT_SECONDS", "nan"),
-    ("PORT", "70000"),
-    ("LOG_LEVEL", "loud"),
-    ("ACCESS_LOG", "maybe"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TOP_K", "0"),
+        ("MAX_BATCH_SIZE", "x"),
+        ("MODEL_LOAD_TIMEOUT_SECONDS", "-1"),
+        ("REQUEST_TIMEOUT_SECONDS", "nan"),
+        ("PORT", "70000"),
+        ("LOG_LEVEL", "loud"),
+        ("ACCESS_LOG", "maybe"),
+    ],
+)
 def test_a_bad_value_is_one_line_naming_the_variable(variable: str, value: str) -> None:
     result = run(base_env(**{variable: value}))
     assert result.returncode == 2, result.stderr
@@ -155,8 +174,12 @@ def test_a_signal_during_start_up_stops_the_process_at_once(
     log = tmp_path / "server.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", PACKAGE], cwd=ROOT, env={**stuck_env, "MODEL_LOAD_TIMEOUT_SECONDS": "600"},
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", PACKAGE],
+            cwd=ROOT,
+            env={**stuck_env, "MODEL_LOAD_TIMEOUT_SECONDS": "600"},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     try:
         wait_until_stuck(process, log, silent_server)

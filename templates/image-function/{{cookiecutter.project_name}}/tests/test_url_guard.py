@@ -38,13 +38,15 @@ def policy(**kwargs) -> UrlPolicy:
         "allowed_hosts": ("images.example.com", ".cdn.example.com", "localhost", "169.254.169.254", "10.20.30.40"),
         "max_bytes": 100_000,
         "timeout_seconds": 1.0,
-        "resolver": fake_resolver({
-            "images.example.com": [PUBLIC],
-            "a.cdn.example.com": [PUBLIC],
-            "localhost": ["127.0.0.1"],
-            "169.254.169.254": ["169.254.169.254"],
-            "10.20.30.40": ["10.20.30.40"],
-        }),
+        "resolver": fake_resolver(
+            {
+                "images.example.com": [PUBLIC],
+                "a.cdn.example.com": [PUBLIC],
+                "localhost": ["127.0.0.1"],
+                "169.254.169.254": ["169.254.169.254"],
+                "10.20.30.40": ["10.20.30.40"],
+            }
+        ),
     }
     return UrlPolicy(**{**defaults, **kwargs})
 
@@ -61,25 +63,53 @@ def test_public_allowed_host_passes_and_is_pinned() -> None:
     assert check_url("http://a.cdn.example.com/x.jpg", policy()).address == PUBLIC
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "ftp://images.example.com/a.png", "gopher://images.example.com/",
-    "http://user:secret@images.example.com/a.png", "http:///nohost", "not a url",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://images.example.com/a.png",
+        "gopher://images.example.com/",
+        "http://user:secret@images.example.com/a.png",
+        "http:///nohost",
+        "not a url",
+    ],
+)
 def test_bad_urls_are_400(url: str) -> None:
     assert refused(url, policy()).status == 400
 
 
-@pytest.mark.parametrize("url", ["http://evil.example.net/a.png", "http://images.example.com.evil.net/",
-                                 "http://cdn.example.com.evil/", "http://2130706433/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://evil.example.net/a.png",
+        "http://images.example.com.evil.net/",
+        "http://cdn.example.com.evil/",
+        "http://2130706433/",
+    ],
+)
 def test_hosts_off_the_allow_list_are_403(url: str) -> None:
     error = refused(url, policy())
     assert (error.status, error.code) == (403, "url_forbidden")
     assert "allow-list" in error.message
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1", "169.254.169.254", "10.20.30.40", "192.168.1.5", "172.16.0.1",
-                                     "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fc00::1", "::ffff:127.0.0.1",
-                                     "224.0.0.1"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "169.254.169.254",
+        "10.20.30.40",
+        "192.168.1.5",
+        "172.16.0.1",
+        "100.64.0.1",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "224.0.0.1",
+    ],
+)
 def test_non_public_addresses_are_403_after_resolution(address: str) -> None:
     rules = policy(resolver=fake_resolver({"images.example.com": [PUBLIC, address]}))
     error = refused("http://images.example.com/a.png", rules)
@@ -140,8 +170,11 @@ def local_site() -> Iterator[str]:
 @pytest.fixture
 def fetcher() -> Iterator[UrlFetcher]:
     # 127.0.0.1 is trusted here only so the test can reach its own server; every hop is still checked.
-    rules = policy(allowed_hosts=("127.0.0.1", "10.20.30.40", "169.254.169.254"),
-                   resolver=lambda host, port: [host], trusted_addresses=frozenset({"127.0.0.1"}))
+    rules = policy(
+        allowed_hosts=("127.0.0.1", "10.20.30.40", "169.254.169.254"),
+        resolver=lambda host, port: [host],
+        trusted_addresses=frozenset({"127.0.0.1"}),
+    )
     instance = UrlFetcher(rules)
     yield instance
     instance.close()
@@ -177,12 +210,15 @@ def test_limits(local_site: str, fetcher: UrlFetcher) -> None:
 # --- through the running server ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url, status", [
-    ("http://169.254.169.254/latest/meta-data/", 403),
-    ("http://localhost:9/cat.png", 403),
-    ("http://evil.example.net/cat.png", 403),
-    ("file:///etc/passwd", 400),
-])
+@pytest.mark.parametrize(
+    "url, status",
+    [
+        ("http://169.254.169.254/latest/meta-data/", 403),
+        ("http://localhost:9/cat.png", 403),
+        ("http://evil.example.net/cat.png", 403),
+        ("file:///etc/passwd", 400),
+    ],
+)
 def test_server_refuses_dangerous_urls(server: Server, url: str, status: int) -> None:
     response = server.post(json={"url": url})
     assert response.status_code == status, response.text

@@ -136,16 +136,24 @@ def create_app(service: Service | None = None) -> FastAPI:
         return JSONResponse({"status": "ready", "model": model.describe()})
 
     @app.post(
-        "/predict", response_model=Prediction, responses=ERRORS, openapi_extra=REQUEST_BODY,
-        operation_id="predict", tags=["predict"],
+        "/predict",
+        response_model=Prediction,
+        responses=ERRORS,
+        openapi_extra=REQUEST_BODY,
+        operation_id="predict",
+        tags=["predict"],
     )
     async def predict(request: Request) -> JSONResponse:
         """Classify one image; returns the top-k labels with scores."""
         return await _predict(request)
 
     @app.post(
-        "/", response_model=Prediction, responses=ERRORS, openapi_extra=REQUEST_BODY,
-        operation_id="predictRoot", tags=["predict"],
+        "/",
+        response_model=Prediction,
+        responses=ERRORS,
+        openapi_extra=REQUEST_BODY,
+        operation_id="predictRoot",
+        tags=["predict"],
     )
     async def predict_root(request: Request) -> JSONResponse:
         """Same as POST /predict (the function-style entry point)."""
@@ -168,10 +176,12 @@ async def _predict(request: Request) -> JSONResponse:
         try:
             future = ticket.submit(array, model)
         except QueueFull:
-            raise RequestError(503, "overloaded", "too many requests are waiting; retry shortly", retry_after=1) from None
+            raise RequestError(
+                503, "overloaded", "too many requests are waiting; retry shortly", retry_after=1
+            ) from None
     try:
         probabilities = await asyncio.wait_for(asyncio.wrap_future(future), settings.request_timeout_seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         raise RequestError(504, "timeout", "the model did not answer in time") from None
     return JSONResponse(active.answer(probabilities, model, started))
 

@@ -17,9 +17,9 @@ import queue
 import threading
 import time
 from collections import Counter, deque
+from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +84,10 @@ class MicroBatcher:
             items = sum(size * count for size, count in self.batch_sizes.items())
             log.info(
                 "served %d images in %d model calls (mean batch %.1f; sizes %s)",
-                items, calls, items / calls, dict(sorted(self.batch_sizes.items())),
+                items,
+                calls,
+                items / calls,
+                dict(sorted(self.batch_sizes.items())),
             )
 
     @contextmanager
@@ -179,5 +182,5 @@ class MicroBatcher:
                     item.future.set_exception(exc)
                 continue
             self.batch_sizes[len(live)] += 1
-            for item, row in zip(live, probabilities):
+            for item, row in zip(live, probabilities, strict=True):
                 item.future.set_result(row)

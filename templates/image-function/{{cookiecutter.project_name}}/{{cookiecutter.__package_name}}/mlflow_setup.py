@@ -174,8 +174,10 @@ class HttpLimits:
         urllib3 sleeps 0 before the first retry and factor * 2 ** (n - 1) (+ jitter) before retry n >= 2.
         """
         attempts = (self.max_retries + 1) * 2 * self.timeout_seconds
-        backoffs = sum(min(URLLIB3_LONGEST_BACKOFF_SECONDS, self.backoff_factor * 2 ** (n - 1) + self.backoff_jitter)
-                       for n in range(2, self.max_retries + 1))
+        backoffs = sum(
+            min(URLLIB3_LONGEST_BACKOFF_SECONDS, self.backoff_factor * 2 ** (n - 1) + self.backoff_jitter)
+            for n in range(2, self.max_retries + 1)
+        )
         return attempts + backoffs
 
     def as_environ(self) -> dict[str, str]:

@@ -42,9 +42,7 @@ class Service:
         self.settings = settings or Settings.from_env()
         self.source = ModelSource(self.settings)
         self.holder = ModelHolder()
-        self.batcher = MicroBatcher(
-            self.settings.max_batch_size, self.settings.max_wait_ms, self.settings.queue_size
-        )
+        self.batcher = MicroBatcher(self.settings.max_batch_size, self.settings.max_wait_ms, self.settings.queue_size)
 {%- if cookiecutter.allow_url_input %}
         self.fetcher: UrlFetcher | None = None
         if self.settings.url_input_enabled:
@@ -101,10 +99,12 @@ class Service:
             except Exception as exc:
                 self.last_load_error = first_line(exc)
                 if time.monotonic() + delay > deadline:
-                    raise RuntimeError(f"could not load the model from {self.source.describe()}: "
-                                       f"{self.last_load_error}") from exc
-                log.warning("loading %s failed (%s); retrying in %.0f s", self.source.describe(),
-                            self.last_load_error, delay)
+                    raise RuntimeError(
+                        f"could not load the model from {self.source.describe()}: {self.last_load_error}"
+                    ) from exc
+                log.warning(
+                    "loading %s failed (%s); retrying in %.0f s", self.source.describe(), self.last_load_error, delay
+                )
                 if self._stopping.wait(delay):
                     raise
                 delay = min(delay * 2, 30.0)
@@ -129,7 +129,9 @@ class Service:
         self.swaps += 1
         log.info(
             "now serving %s version %s (was %s)",
-            fresh.name, fresh.version, previous.version if previous else "none",
+            fresh.name,
+            fresh.version,
+            previous.version if previous else "none",
         )
         return True
 

@@ -96,6 +96,8 @@ class Variable:
             raise ValueError(f"{self.name}={raw!r} {exc}") from None
 
 
+# A table: one variable per line, however long its printed default.
+# fmt: off
 VARIABLES: tuple[Variable, ...] = (
 {%- if cookiecutter.model_source == 'mlflow' %}
     Variable("MODEL_NAME", "model_name", "{{ cookiecutter.registered_model }}", "registered model to serve"),
@@ -104,11 +106,18 @@ VARIABLES: tuple[Variable, ...] = (
 {%- elif cookiecutter.model_source == 'keras_file' %}
     Variable("MODEL_PATH", "model_path", "{{ cookiecutter.model_path }}", "the Keras model file"),
 {%- else %}
-    Variable("MOBILENET_WEIGHTS", "mobilenet_weights", "imagenet", "'imagenet' (downloaded) or a local .weights.h5 file"),
+    Variable(
+        "MOBILENET_WEIGHTS", "mobilenet_weights", "imagenet", "'imagenet' (downloaded) or a local .weights.h5 file"
+    ),
 {%- endif %}
     Variable("LABELS_PATH", "labels_path", "{{ cookiecutter.labels_path }}", "class names (JSON), when the model has none"),
-    Variable("MODEL_LOAD_TIMEOUT_SECONDS", "model_load_timeout_seconds", "300",
-             "start-up, model load and warm-up included, fails after this long", seconds),
+    Variable(
+        "MODEL_LOAD_TIMEOUT_SECONDS",
+        "model_load_timeout_seconds",
+        "300",
+        "start-up, model load and warm-up included, fails after this long",
+        seconds,
+    ),
     Variable("TOP_K", "top_k", "{{ cookiecutter.top_k }}", "labels per answer", integer(1, 1000)),
     Variable("MAX_BATCH_SIZE", "max_batch_size", "{{ cookiecutter.max_batch_size }}", "largest micro-batch", integer(1, 1024)),
     Variable("MAX_WAIT_MS", "max_wait_ms", "{{ cookiecutter.max_wait_ms }}", "longest wait to fill a micro-batch, under load only",
@@ -141,23 +150,30 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("PORT", "port", "8080", "port the server listens on (Knative sets it)", integer(1, 65535)),
     Variable("LOG_LEVEL", "log_level", "INFO", ", ".join(LOG_LEVELS), log_level),
     Variable("ACCESS_LOG", "access_log", "false", "log every request", flag),
-    Variable("LIMIT_CONCURRENCY", "limit_concurrency", "512", "open connections and tasks before uvicorn answers 503",
-             integer(1)),
+    Variable(
+        "LIMIT_CONCURRENCY",
+        "limit_concurrency",
+        "512",
+        "open connections and tasks before uvicorn answers 503",
+        integer(1),
+    ),
 )
+# fmt: on
 
 
 @dataclass(frozen=True)
 class Settings:
+    # `fmt: skip`: the formatter would wrap the defaults below, the answers given to tapml, depending on their length.
 {%- if cookiecutter.model_source == 'mlflow' %}
-    model_name: str = "{{ cookiecutter.registered_model }}"
-    model_alias: str = "{{ cookiecutter.model_alias }}"
+    model_name: str = "{{ cookiecutter.registered_model }}"  # fmt: skip
+    model_alias: str = "{{ cookiecutter.model_alias }}"  # fmt: skip
     alias_poll_seconds: float = 30.0
 {%- elif cookiecutter.model_source == 'keras_file' %}
-    model_path: str = "{{ cookiecutter.model_path }}"
+    model_path: str = "{{ cookiecutter.model_path }}"  # fmt: skip
 {%- else %}
     mobilenet_weights: str = "imagenet"
 {%- endif %}
-    labels_path: str = "{{ cookiecutter.labels_path }}"
+    labels_path: str = "{{ cookiecutter.labels_path }}"  # fmt: skip
     model_load_timeout_seconds: float = 300.0
     top_k: int = 5
     max_batch_size: int = 16
@@ -175,7 +191,7 @@ class Settings:
 {%- endif %}
 {%- if cookiecutter.log_predictions %}
     prediction_log_percent: int = 0
-    prediction_log_experiment: str = "{{ cookiecutter.project_name }}-predictions"
+    prediction_log_experiment: str = "{{ cookiecutter.project_name }}-predictions"  # fmt: skip
     prediction_log_flush_seconds: float = 10.0
 {%- endif %}
     host: str = "0.0.0.0"

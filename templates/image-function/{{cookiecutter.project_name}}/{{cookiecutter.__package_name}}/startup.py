@@ -64,7 +64,9 @@ def load_within(service: Service, deadline: float, timeout_seconds: float) -> No
         if time.monotonic() >= deadline:
             last = service.last_load_error
             detail = f"last error: {last}" if last else "its first load attempt has not finished"
-            raise StartupFailed(f"the model from {service.source.describe()} was not ready within "
-                                f"MODEL_LOAD_TIMEOUT_SECONDS={timeout_seconds:g} ({detail})")
+            raise StartupFailed(
+                f"the model from {service.source.describe()} was not ready within "
+                f"MODEL_LOAD_TIMEOUT_SECONDS={timeout_seconds:g} ({detail})"
+            )
     if failures:
         raise StartupFailed(first_line(failures[0]))

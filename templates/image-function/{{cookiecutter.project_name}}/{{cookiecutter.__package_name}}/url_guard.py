@@ -102,7 +102,8 @@ def check_url(url: str, policy: UrlPolicy) -> Target:
     for address in addresses:
         if not _public(address) and _normal(address) not in policy.trusted_addresses:
             raise RequestError(
-                403, "url_forbidden",
+                403,
+                "url_forbidden",
                 f"host {host!r} resolves to a private, loopback or link-local address; it is not fetched",
             )
     return Target(url=url, scheme=scheme, host=host, port=port, address=addresses[0])
@@ -120,8 +121,7 @@ def _public(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-        or ip.is_reserved or ip.is_unspecified
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved or ip.is_unspecified
     )
 
 
@@ -145,7 +145,9 @@ class UrlFetcher:
             target = check_url(url, self.policy)
             try:
                 with self._client.stream(
-                    "GET", _pinned_url(target), headers={"Host": _host_header(target)},
+                    "GET",
+                    _pinned_url(target),
+                    headers={"Host": _host_header(target)},
                     extensions={"sni_hostname": target.host},
                 ) as response:
                     if response.is_redirect:

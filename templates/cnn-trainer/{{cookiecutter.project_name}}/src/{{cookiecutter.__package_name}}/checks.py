@@ -34,13 +34,17 @@ def preflight(settings: Settings) -> None:
 def check_folder(data_dir: Path) -> None:
     """The image folder exists and has class sub-folders."""
     if not data_dir.is_dir():
-        raise UserError(f"data folder {data_dir} does not exist; create it with one sub-folder of images per class "
-                        "or point DATA_DIR / --data-dir at it")
+        raise UserError(
+            f"data folder {data_dir} does not exist; create it with one sub-folder of images per class "
+            "or point DATA_DIR / --data-dir at it"
+        )
     classes = [child for child in data_dir.iterdir() if child.is_dir()]
     if not classes:
         raise UserError(f"data folder {data_dir} has no sub-folders; it needs one sub-folder of images per class")
     if not any(path.suffix.lower() in IMAGE_SUFFIXES for folder in classes for path in folder.iterdir()):
-        raise UserError(f"data folder {data_dir} has no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in its sub-folders")
+        raise UserError(
+            f"data folder {data_dir} has no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in its sub-folders"
+        )
 {%- endif %}
 
 
@@ -53,7 +57,9 @@ def check_tracking_server(uri: str, timeout: float = REACHABILITY_TIMEOUT_SECOND
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
             response.read(64)
     except urllib.error.HTTPError as exc:
-        raise UserError(f"MLflow tracking server {uri} answered {exc.code} on /health; check MLFLOW_TRACKING_URI") from None
+        raise UserError(
+            f"MLflow tracking server {uri} answered {exc.code} on /health; check MLFLOW_TRACKING_URI"
+        ) from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise UserError(f"MLflow tracking server {uri} is unreachable ({reason}); check MLFLOW_TRACKING_URI") from None

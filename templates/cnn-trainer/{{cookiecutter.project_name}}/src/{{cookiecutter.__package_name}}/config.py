@@ -89,8 +89,13 @@ def switch(text: str) -> bool:
 
 
 EXPECTED: dict[Callable[[str], Any], str] = {
-    positive_int: "a positive integer", fraction: "a number in [0, 1)", positive_float: "a positive number",
-    int: "an integer", switch: "true or false", str: "text", Path: "a path",
+    positive_int: "a positive integer",
+    fraction: "a number in [0, 1)",
+    positive_float: "a positive number",
+    int: "an integer",
+    switch: "true or false",
+    str: "text",
+    Path: "a path",
 }
 
 
@@ -120,9 +125,20 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
 
-    def add_env_option(self, group: argparse._ArgumentGroup, flag: str, variable: str, convert: Callable[[str], Any],
-                       default: Any, text: str = "", *, expected: str | None = None) -> None:
+    def add_env_option(
+        self,
+        group: argparse._ArgumentGroup,
+        flag: str,
+        variable: str,
+        convert: Callable[[str], Any],
+        default: Any,
+        text: str = "",
+        *,
+        expected: str | None = None,
+    ) -> None:
         """A flag that defaults to the environment variable `variable`, then to `default`."""
+        if isinstance(default, str) and convert is not str:
+            default = convert(default)
         action = group.add_argument(flag, type=convert, help=f"{text} [env {variable}; default {default}]".lstrip())
         self.env_defaults[action.dest] = EnvDefault(variable, convert, default, expected or EXPECTED[convert])
 
@@ -169,22 +185,39 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None, *, 
 
     `promotion` adds the flag that overrides the champion rule (commands that register models need it).
     """
-    env = os.environ if environ is None else environ
     parser = Parser(description=description, environ=environ)
     option = parser.add_env_option
 
     data = parser.add_argument_group("data")
 {%- if cookiecutter.data_source == 'folder' %}
-    option(data, "--data-dir", "DATA_DIR", Path, Path("{{ cookiecutter.data_dir }}"),
-           "folder with one sub-folder of images per class")
+    option(
+        data,
+        "--data-dir",
+        "DATA_DIR",
+        Path,
+        "{{ cookiecutter.data_dir }}",  # converted with Path, like a value from the environment
+        "folder with one sub-folder of images per class",
+    )
 {%- elif cookiecutter.data_source == 'postgres' %}
-    option(data, "--db-table", "DB_TABLE", str, "{{ cookiecutter.db_table }}",
-           "table with columns image (bytea) and label (text)")
+    option(
+        data,
+        "--db-table",
+        "DB_TABLE",
+        str,
+        "{{ cookiecutter.db_table }}",
+        "table with columns image (bytea) and label (text)",
+    )
 {%- endif %}
     option(data, "--image-size", "IMAGE_SIZE", positive_int, {{ cookiecutter.image_size }}, "images are resized to this many pixels square")
-    option(data, "--holdout-salt", "HOLDOUT_SALT", str, PROJECT_NAME,
-           "images are held out by a hash of their content and this salt; another salt draws another held-out set, "
-           "on which the champion cannot be compared")
+    option(
+        data,
+        "--holdout-salt",
+        "HOLDOUT_SALT",
+        str,
+        PROJECT_NAME,
+        "images are held out by a hash of their content and this salt; another salt draws another held-out set, "
+        "on which the champion cannot be compared",
+    )
     option(data, "--seed", "SEED", int, 1234, "fixes shuffling and initial weights")
 
     model = parser.add_argument_group("model and training")
@@ -195,18 +228,30 @@ def build_parser(description: str, environ: Mapping[str, str] | None = None, *, 
     option(model, "--filters", "FILTERS", positive_int, {{ cookiecutter.filters }}, "filters in the first block, doubled per block")
     option(model, "--dropout", "DROPOUT", fraction, {{ cookiecutter.dropout_percent }} / 100)
     option(model, "--patience", "PATIENCE", positive_int, 3, "epochs without a better validation loss before stopping")
-    option(model, "--backup-dir", "BACKUP_DIR", Path, Path(DEFAULT_BACKUP_DIR),
-           "training state kept so that an interrupted run resumes")
+    option(
+        model,
+        "--backup-dir",
+        "BACKUP_DIR",
+        Path,
+        Path(DEFAULT_BACKUP_DIR),
+        "training state kept so that an interrupted run resumes",
+    )
 
     tracking = parser.add_argument_group("MLflow")
-    tracking.add_argument("--tracking-uri", help=f"[env MLFLOW_TRACKING_URI, else a bound mlflow service; default {DEFAULT_TRACKING_URI}]")
+    tracking.add_argument(
+        "--tracking-uri", help=f"[env MLFLOW_TRACKING_URI, else a bound mlflow service; default {DEFAULT_TRACKING_URI}]"
+    )
     parser.late_defaults["tracking_uri"] = default_tracking_uri
     option(tracking, "--experiment", "MLFLOW_EXPERIMENT_NAME", str, PROJECT_NAME)
     option(tracking, "--registered-model-name", "REGISTERED_MODEL_NAME", str, PROJECT_NAME)
     if promotion:
-        parser.add_env_switch(tracking, "--promote-anyway", "PROMOTE_ANYWAY",
-                              "move the champion alias to the new version even without a like-for-like comparison "
-                              "that it wins (another image size or class list, a worse score)")
+        parser.add_env_switch(
+            tracking,
+            "--promote-anyway",
+            "PROMOTE_ANYWAY",
+            "move the champion alias to the new version even without a like-for-like comparison "
+            "that it wins (another image size or class list, a worse score)",
+        )
     return parser
 
 
@@ -215,7 +260,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return Settings(**{item.name: getattr(args, item.name) for item in fields(Settings) if hasattr(args, item.name)})
 
 
-def load_settings(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-                  description: str = "Train the CNN.") -> Settings:
+def load_settings(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None, description: str = "Train the CNN."
+) -> Settings:
     """Settings from flags over environment variables over the template's answers."""
     return settings_from_args(build_parser(description, environ).parse(argv))

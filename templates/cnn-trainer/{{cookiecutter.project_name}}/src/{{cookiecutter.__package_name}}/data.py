@@ -91,8 +91,14 @@ def load_folder(data_dir: Path, image_size: int) -> LabelledImages:
     check_folder(data_dir)
     try:
         dataset = tf.keras.utils.image_dataset_from_directory(
-            data_dir, labels="inferred", label_mode="int", color_mode="rgb", batch_size=256,
-            image_size=(image_size, image_size), shuffle=False, verbose=False,
+            data_dir,
+            labels="inferred",
+            label_mode="int",
+            color_mode="rgb",
+            batch_size=256,
+            image_size=(image_size, image_size),
+            shuffle=False,
+            verbose=False,
         )
     except ValueError as exc:  # e.g. "No images found in directory ..."
         raise UserError(f"data folder {data_dir}: {str(exc).splitlines()[0]}") from None
@@ -120,8 +126,9 @@ def split(data: LabelledImages, rule: HoldoutRule) -> Splits:
     if len(data) < MIN_IMAGES:
         raise UserError(f"found only {len(data)} images; add more before training (at least {MIN_IMAGES})")
     parts = rule.parts(data.fingerprints)
-    train, validation, test = (data.subset(np.flatnonzero(parts == part))
-                               for part in (Part.TRAINING, Part.VALIDATION, Part.HELD_OUT))
+    train, validation, test = (
+        data.subset(np.flatnonzero(parts == part)) for part in (Part.TRAINING, Part.VALIDATION, Part.HELD_OUT)
+    )
     named = {"training": train, "validation": validation, "held-out": test}
     empty = [name for name, part in named.items() if not len(part)]
     if empty:

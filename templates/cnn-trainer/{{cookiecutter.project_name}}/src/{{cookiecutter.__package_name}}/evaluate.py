@@ -29,9 +29,11 @@ class Evaluation:
 
     def report(self, class_names: Sequence[str]) -> str:
         width = max(5, *(len(name) for name in class_names))
-        lines = [f"accuracy {self.accuracy:.4f} on {int(self.confusion.sum())} held-out images",
-                 "confusion matrix (rows: true, columns: predicted):",
-                 " " * width + "".join(f"{name:>{width + 1}}" for name in class_names)]
+        lines = [
+            f"accuracy {self.accuracy:.4f} on {int(self.confusion.sum())} held-out images",
+            "confusion matrix (rows: true, columns: predicted):",
+            " " * width + "".join(f"{name:>{width + 1}}" for name in class_names),
+        ]
         for name, row in zip(class_names, self.confusion, strict=True):
             lines.append(f"{name:>{width}}" + "".join(f"{count:>{width + 1}}" for count in row))
         return "\n".join(lines)
@@ -73,12 +75,16 @@ def _main(argv: Sequence[str] | None) -> int:
     rule = facts.holdout
     if rule is None:
         rule = settings.holdout
-        print(f"warning: {model_uri} records no held-out rule; scoring it on the images held out by the current rule "
-              f"({rule.describe()}), some of which it may have trained on", file=sys.stderr)
+        print(
+            f"warning: {model_uri} records no held-out rule; scoring it on the images held out by the current rule "
+            f"({rule.describe()}), some of which it may have trained on",
+            file=sys.stderr,
+        )
     splits = data.split(data.load(settings), rule)
     if facts.class_names and facts.class_names != splits.class_names:
-        raise UserError(f"{model_uri} was trained on classes {list(facts.class_names)}; "
-                        f"the data now has {list(splits.class_names)}")
+        raise UserError(
+            f"{model_uri} was trained on classes {list(facts.class_names)}; the data now has {list(splits.class_names)}"
+        )
     result = evaluate(loaded.model, splits.test)
     print(f"{model_uri}: " + result.report(splits.class_names))
     return 0

@@ -94,8 +94,10 @@ class HoldoutRule:
 
     def describe(self) -> str:
         """One line for logs and model cards."""
-        return (f"{self.held_out_fraction:.0%} of the images held out by the {HASH} of their content "
-                f"with salt {self.salt!r}; {self.validation_fraction:.0%} of the others for validation")
+        return (
+            f"{self.held_out_fraction:.0%} of the images held out by the {HASH} of their content "
+            f"with salt {self.salt!r}; {self.validation_fraction:.0%} of the others for validation"
+        )
 
     def held_out_key(self) -> str:
         """What identifies the held-out images: equal keys, equal held-out images (for any data)."""
@@ -103,8 +105,12 @@ class HoldoutRule:
 
     def as_metadata(self) -> dict[str, Any]:
         """A JSON-ready form, for a model's metadata."""
-        return {"hash": HASH, "salt": self.salt, "held_out_fraction": self.held_out_fraction,
-                "validation_fraction": self.validation_fraction}
+        return {
+            "hash": HASH,
+            "salt": self.salt,
+            "held_out_fraction": self.held_out_fraction,
+            "validation_fraction": self.validation_fraction,
+        }
 
     @classmethod
     def from_metadata(cls, metadata: Mapping[str, Any] | None) -> HoldoutRule | None:
@@ -112,7 +118,10 @@ class HoldoutRule:
         if not metadata or metadata.get("hash") != HASH:
             return None
         try:
-            return cls(str(metadata["salt"]), float(metadata["held_out_fraction"]),
-                       float(metadata.get("validation_fraction", 0.0)))
+            return cls(
+                str(metadata["salt"]),
+                float(metadata["held_out_fraction"]),
+                float(metadata.get("validation_fraction", 0.0)),
+            )
         except (KeyError, TypeError, ValueError):
             return None

@@ -10,8 +10,9 @@ import tensorflow as tf
 from keras import layers
 
 
-def build_model(input_shape: tuple[int, int, int], num_classes: int, *, conv_blocks: int, filters: int,
-                dropout: float, seed: int) -> keras.Model:
+def build_model(
+    input_shape: tuple[int, int, int], num_classes: int, *, conv_blocks: int, filters: int, dropout: float, seed: int
+) -> keras.Model:
     """A small CNN taking raw float32 pixels 0..255 and returning float32 class probabilities.
 
     Rescaling{% if cookiecutter.augmentation %} and augmentation live{% else %} lives{% endif %} inside the model, so the served model takes the same raw pixels.
@@ -36,14 +37,17 @@ def build_model(input_shape: tuple[int, int, int], num_classes: int, *, conv_blo
 
 def augmentation(seed: int) -> keras.Sequential:
     """Random changes applied while training only (inference passes images through unchanged)."""
-    return keras.Sequential([
+    return keras.Sequential(
+        [
 {%- if cookiecutter.data_source != 'digits' %}
-        layers.RandomFlip("horizontal", seed=seed),
+            layers.RandomFlip("horizontal", seed=seed),
 {%- endif %}
-        layers.RandomRotation(0.05, seed=seed),
-        layers.RandomZoom(0.1, seed=seed),
-        layers.RandomTranslation(0.05, 0.05, seed=seed),
-    ], name="augmentation")
+            layers.RandomRotation(0.05, seed=seed),
+            layers.RandomZoom(0.1, seed=seed),
+            layers.RandomTranslation(0.05, 0.05, seed=seed),
+        ],
+        name="augmentation",
+    )
 {%- endif %}
 
 

@@ -49,7 +49,7 @@ def render(card: ModelCard, *, max_chars: int | None = None) -> str:
     text = _render(card, per_class=False)
     if len(text) <= max_chars:
         return text
-    return text[:max(0, max_chars - len(_ELLIPSIS))].rstrip() + _ELLIPSIS
+    return text[: max(0, max_chars - len(_ELLIPSIS))].rstrip() + _ELLIPSIS
 
 
 def per_class_scores(confusion: Sequence[Sequence[int]]) -> list[tuple[int, float | None, float | None]]:
@@ -59,34 +59,75 @@ def per_class_scores(confusion: Sequence[Sequence[int]]) -> list[tuple[int, floa
     scores = []
     for index, row in enumerate(confusion):
         support, hits = sum(row), row[index]
-        scores.append((support, hits / support if support else None,
-                       hits / predicted[index] if predicted[index] else None))
+        scores.append(
+            (support, hits / support if support else None, hits / predicted[index] if predicted[index] else None)
+        )
     return scores
 
 
 def _render(card: ModelCard, *, per_class: bool) -> str:
-    lines = [f"# Model card: {card.model_name} version {card.version}", "", card.summary, "",
-             f"MLflow run `{card.run_id}`.", "",
-             "## Promotion", "", card.promotion, "",
-             "## Data", "", f"Source: {card.data_source}.", "",
-             _table(("part", "images"), [(name, str(count)) for name, count in card.parts.items()]), "",
-             f"Held-out split: {card.held_out_rule}. An image's part depends on its content alone, so adding images "
-             "never moves one between training and held out.", "",
-             "## Held-out metrics", "",
-             _table(("metric", "value"), [(name, f"{value:.4f}") for name, value in card.metrics.items()]), ""]
+    lines = [
+        f"# Model card: {card.model_name} version {card.version}",
+        "",
+        card.summary,
+        "",
+        f"MLflow run `{card.run_id}`.",
+        "",
+        "## Promotion",
+        "",
+        card.promotion,
+        "",
+        "## Data",
+        "",
+        f"Source: {card.data_source}.",
+        "",
+        _table(("part", "images"), [(name, str(count)) for name, count in card.parts.items()]),
+        "",
+        f"Held-out split: {card.held_out_rule}. An image's part depends on its content alone, so adding images "
+        "never moves one between training and held out.",
+        "",
+        "## Held-out metrics",
+        "",
+        _table(("metric", "value"), [(name, f"{value:.4f}") for name, value in card.metrics.items()]),
+        "",
+    ]
     if per_class:
-        lines += ["## Confusion matrix", "", "Rows: true class; columns: predicted class; held-out images.", "",
-                  _confusion_table(card.class_names, card.confusion), "",
-                  "## Per class", "", _per_class_table(card.class_names, card.confusion), ""]
+        lines += [
+            "## Confusion matrix",
+            "",
+            "Rows: true class; columns: predicted class; held-out images.",
+            "",
+            _confusion_table(card.class_names, card.confusion),
+            "",
+            "## Per class",
+            "",
+            _per_class_table(card.class_names, card.confusion),
+            "",
+        ]
     else:
-        lines += [f"The confusion matrix and per-class scores of the {len(card.class_names)} classes are in the "
-                  f"run's {ARTIFACT_PATH} artifact.", ""]
+        lines += [
+            f"The confusion matrix and per-class scores of the {len(card.class_names)} classes are in the "
+            f"run's {ARTIFACT_PATH} artifact.",
+            "",
+        ]
     lines += ["## Inputs and outputs", "", f"- Input: {card.inputs}", f"- Output: {card.outputs}", ""]
     if card.parameters:
-        lines += ["## Training", "",
-                  _table(("parameter", "value"), [(name, str(value)) for name, value in card.parameters.items()]), ""]
-    lines += ["## Intended use", "", card.intended_use, "",
-              "## Limits", "", *(f"- {limit}" for limit in card.limitations), ""]
+        lines += [
+            "## Training",
+            "",
+            _table(("parameter", "value"), [(name, str(value)) for name, value in card.parameters.items()]),
+            "",
+        ]
+    lines += [
+        "## Intended use",
+        "",
+        card.intended_use,
+        "",
+        "## Limits",
+        "",
+        *(f"- {limit}" for limit in card.limitations),
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -97,8 +138,10 @@ def _confusion_table(class_names: Sequence[str], confusion: Sequence[Sequence[in
 
 
 def _per_class_table(class_names: Sequence[str], confusion: Sequence[Sequence[int]]) -> str:
-    rows = [(name, str(support), _ratio(recall), _ratio(precision))
-            for name, (support, recall, precision) in zip(class_names, per_class_scores(confusion), strict=True)]
+    rows = [
+        (name, str(support), _ratio(recall), _ratio(precision))
+        for name, (support, recall, precision) in zip(class_names, per_class_scores(confusion), strict=True)
+    ]
     return _table(("class", "held-out images", "recall", "precision"), rows)
 
 

@@ -40,7 +40,14 @@ def confusion_matrix(matrix: np.ndarray, class_names: Sequence[str]) -> Figure:
     axes.set_ylabel("true")
     threshold = matrix.max() / 2 if matrix.size else 0
     for (row, column), count in np.ndenumerate(matrix):
-        axes.text(column, row, str(count), ha="center", va="center",
-                  color="white" if count > threshold else "black", fontsize=8)
+        axes.text(
+            column,
+            row,
+            str(count),
+            ha="center",
+            va="center",
+            color="white" if count > threshold else "black",
+            fontsize=8,
+        )
     axes.set_title("Confusion matrix (held-out images)")
     return figure
