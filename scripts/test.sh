@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 TEST_DATABASE_URL=$(scripts/postgres.sh)
 export TEST_DATABASE_URL
 .venv/bin/tapml build --check
-exec .venv/bin/python -m pytest "$@"
+# Work stealing: the deep tier's cases take minutes each, the rest seconds. TAPML_TEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -n "${TAPML_TEST_WORKERS:-2}" --dist worksteal "$@"
