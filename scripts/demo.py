@@ -1,4 +1,5 @@
-"""The offline demo: generate a CNN trainer, train and register a champion, then serve it and classify digits.
+"""The offline demo: generate a CNN trainer, train and register a champion, serve it and classify digits; then
+generate an Argo retraining pipeline and run it locally twice: it retrains and promotes only if the model is better.
 
 Run it with `make demo` (which sets up .venv first). Everything stays under demo-output/; nothing is downloaded.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +21,8 @@ OUT = REPO / "demo-output"
 BIN = Path(sys.executable).parent
 TRAINER = OUT / "digits-cnn"
 FUNCTION = OUT / "digits-function"
+PIPELINE = OUT / "digits-pipeline"
+NEW_DIGITS = OUT / "new-digits"
 
 
 def banner(text: str) -> None:
@@ -125,17 +129,52 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit("the function did not become ready within 180 s")
 
 
+def run_pipeline(label: str, *parameters: str) -> dict[str, object]:
+    """One `run-local` of the generated pipeline; returns what its register step decided."""
+    import json
+
+    artifacts = PIPELINE / "pipeline-runs" / label
+    if artifacts.exists():
+        shutil.rmtree(artifacts)
+    run(sys.executable, "-m", "digits_pipeline.pipeline", "run-local", "--artifacts", artifacts, *parameters,
+        cwd=PIPELINE, env={"PYTHONPATH": str(PIPELINE / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"})
+    return json.loads((artifacts / "registration.json").read_text())
+
+
+def retrain_with_the_pipeline() -> None:
+    banner("5. Generate an argo-pipeline project: the same retraining as an Argo Workflows DAG (argo/*.yaml)")
+    run(BIN / "tapml", "new", "argo-pipeline", "-o", PIPELINE, "--no-input", "--force",
+        "--set", "project_name=digits-pipeline")
+    (PIPELINE / "mlruns.db").unlink(missing_ok=True)  # a fresh registry, so that the first run makes the champion
+    NEW_DIGITS.mkdir(exist_ok=True)
+    for number, (truth, png) in enumerate(digit_pngs(8)):
+        (NEW_DIGITS / f"{number}-is-{truth}.png").write_bytes(png)
+
+    banner("6. Run it locally, step by step: ingest, validate, train, evaluate, register, predict, outcome")
+    first = run_pipeline("first", "-p", "epochs=6", "-p", f"prediction-input={NEW_DIGITS}")
+    print(f"First run: version {first['version']}, promoted: {first['promoted']} ({first['reason']})")
+    for line in (PIPELINE / "pipeline-runs" / "first" / "predictions.csv").read_text().splitlines()[:5]:
+        print(f"  predictions.csv: {line}")
+
+    banner("7. Retrain with one epoch: registered, compared like for like, promoted only if better")
+    second = run_pipeline("second", "-p", "epochs=1")
+    print(f"Second run: version {second['version']}, promoted: {second['promoted']} ({second['reason']})")
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     generate()
     tracking = train()
     report_registry(tracking)
     serve_and_classify(tracking)
+    retrain_with_the_pipeline()
     banner("Where to look")
     print(f"- the generated trainer:  {TRAINER} (README.md, config/workload.yaml, tests/)")
     print(f"- the generated function: {FUNCTION} (README.md, openapi.json, tests/)")
+    print(f"- the generated pipeline: {PIPELINE} (README.md, argo/*.yaml, src/digits_pipeline/pipeline.py)")
     print(f"- the MLflow runs and registry: {BIN / 'mlflow'} ui --backend-store-uri {tracking}")
-    print("- run either project's own tests: cd <project> && python -m pytest")
+    print(f"- the pipeline's: {BIN / 'mlflow'} ui --backend-store-uri sqlite:///{PIPELINE / 'mlruns.db'}")
+    print("- run any project's own tests: cd <project> && python -m pytest")
     return 0
 
 
