@@ -1,5 +1,4 @@
-"""The offline demo: generate a CNN trainer, train and register a champion, serve it and classify digits; then
-generate an Argo retraining pipeline and run it locally twice: it retrains and promotes only if the model is better.
+"""The offline demo: generate a CNN trainer, train and register a champion, then serve it and classify digits.
 
 Run it with `make demo` (which sets up .venv first). Everything stays under demo-output/; nothing is downloaded.
 """
@@ -8,7 +7,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -21,8 +19,6 @@ OUT = REPO / "demo-output"
 BIN = Path(sys.executable).parent
 TRAINER = OUT / "digits-cnn"
 FUNCTION = OUT / "digits-function"
-PIPELINE = OUT / "digits-pipeline"
-NEW_DIGITS = OUT / "new-digits"
 
 
 def banner(text: str) -> None:
@@ -129,36 +125,39 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit("the function did not become ready within 180 s")
 
 
-def run_pipeline(label: str, *parameters: str) -> dict[str, object]:
-    """One `run-local` of the generated pipeline; returns what its register step decided."""
+def retrain_with_the_argo_pipeline() -> None:
+    """Generate an argo-pipeline project and run it locally twice: the second run retrains and is promoted only if
+    it beats the champion like for like."""
     import json
+    import shutil
 
-    artifacts = PIPELINE / "pipeline-runs" / label
-    if artifacts.exists():
-        shutil.rmtree(artifacts)
-    run(sys.executable, "-m", "digits_pipeline.pipeline", "run-local", "--artifacts", artifacts, *parameters,
-        cwd=PIPELINE, env={"PYTHONPATH": str(PIPELINE / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"})
-    return json.loads((artifacts / "registration.json").read_text())
-
-
-def retrain_with_the_pipeline() -> None:
-    banner("5. Generate an argo-pipeline project: the same retraining as an Argo Workflows DAG (argo/*.yaml)")
-    run(BIN / "tapml", "new", "argo-pipeline", "-o", PIPELINE, "--no-input", "--force",
+    project = OUT / "digits-pipeline"
+    new_digits = OUT / "new-digits"
+    banner("Argo pipeline: generate an argo-pipeline project (the same steps as an Argo Workflows DAG, argo/*.yaml)")
+    run(BIN / "tapml", "new", "argo-pipeline", "-o", project, "--no-input", "--force",
         "--set", "project_name=digits-pipeline")
-    (PIPELINE / "mlruns.db").unlink(missing_ok=True)  # a fresh registry, so that the first run makes the champion
-    NEW_DIGITS.mkdir(exist_ok=True)
+    (project / "mlruns.db").unlink(missing_ok=True)  # a fresh registry: the first run makes the champion
+    new_digits.mkdir(exist_ok=True)
     for number, (truth, png) in enumerate(digit_pngs(8)):
-        (NEW_DIGITS / f"{number}-is-{truth}.png").write_bytes(png)
+        (new_digits / f"{number}-is-{truth}.png").write_bytes(png)
 
-    banner("6. Run it locally, step by step: ingest, validate, train, evaluate, register, predict, outcome")
-    first = run_pipeline("first", "-p", "epochs=6", "-p", f"prediction-input={NEW_DIGITS}")
-    print(f"First run: version {first['version']}, promoted: {first['promoted']} ({first['reason']})")
-    for line in (PIPELINE / "pipeline-runs" / "first" / "predictions.csv").read_text().splitlines()[:5]:
+    def run_locally(label: str, *parameters: str) -> dict[str, object]:
+        artifacts = project / "pipeline-runs" / label
+        shutil.rmtree(artifacts, ignore_errors=True)
+        run(sys.executable, "-m", "digits_pipeline.pipeline", "run-local", "--artifacts", artifacts, *parameters,
+            cwd=project, env={"PYTHONPATH": str(project / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"})
+        decision = json.loads((artifacts / "registration.json").read_text())
+        print(f"{label} run: version {decision['version']}, promoted: {decision['promoted']} ({decision['reason']})")
+        return decision
+
+    banner("Argo pipeline: run it locally, step by step (ingest, validate, train, evaluate, register, predict)")
+    run_locally("first", "-p", "epochs=6", "-p", f"prediction-input={new_digits}")
+    for line in (project / "pipeline-runs" / "first" / "predictions.csv").read_text().splitlines()[:5]:
         print(f"  predictions.csv: {line}")
-
-    banner("7. Retrain with one epoch: registered, compared like for like, promoted only if better")
-    second = run_pipeline("second", "-p", "epochs=1")
-    print(f"Second run: version {second['version']}, promoted: {second['promoted']} ({second['reason']})")
+    banner("Argo pipeline: retrain with one epoch; the new version is promoted only if it beats the champion")
+    run_locally("second", "-p", "epochs=1")
+    print(f"- the pipeline: {project} (README.md, argo/*.yaml, src/digits_pipeline/pipeline.py); its MLflow: "
+          f"{BIN / 'mlflow'} ui --backend-store-uri sqlite:///{project / 'mlruns.db'}")
 
 
 def main() -> int:
@@ -167,14 +166,12 @@ def main() -> int:
     tracking = train()
     report_registry(tracking)
     serve_and_classify(tracking)
-    retrain_with_the_pipeline()
+    retrain_with_the_argo_pipeline()
     banner("Where to look")
     print(f"- the generated trainer:  {TRAINER} (README.md, config/workload.yaml, tests/)")
     print(f"- the generated function: {FUNCTION} (README.md, openapi.json, tests/)")
-    print(f"- the generated pipeline: {PIPELINE} (README.md, argo/*.yaml, src/digits_pipeline/pipeline.py)")
     print(f"- the MLflow runs and registry: {BIN / 'mlflow'} ui --backend-store-uri {tracking}")
-    print(f"- the pipeline's: {BIN / 'mlflow'} ui --backend-store-uri sqlite:///{PIPELINE / 'mlruns.db'}")
-    print("- run any project's own tests: cd <project> && python -m pytest")
+    print("- run either project's own tests: cd <project> && python -m pytest")
     return 0
 
 
