@@ -104,9 +104,12 @@ def _text_problems(path: Path, text: str) -> Problems:
             yield f"line {exc.lineno}: Python syntax error: {exc.msg}"
 
 
+ARGO_API_VERSION = re.compile(r"""^apiVersion:[ \t]*["']?argoproj\.io/""", re.MULTILINE)
+
+
 def _is_argo(path: Path, text: str) -> bool:
-    """Argo Workflows use `{{...}}` for their own parameters; those files keep it."""
-    return path.suffix in (".yaml", ".yml") and "apiVersion: argoproj.io/" in text
+    """Argo Workflows use `{{...}}` for their own parameters; those files keep it (apiVersion quoted or not)."""
+    return path.suffix in (".yaml", ".yml") and ARGO_API_VERSION.search(text) is not None
 
 
 def _load_docs(project: Path, name: str) -> list[Any] | None:

@@ -125,12 +125,48 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit("the function did not become ready within 180 s")
 
 
+def retrain_with_the_argo_pipeline() -> None:
+    """Generate an argo-pipeline project and run it locally twice: the second run retrains and is promoted only if
+    it beats the champion like for like."""
+    import json
+    import shutil
+
+    project = OUT / "digits-pipeline"
+    new_digits = OUT / "new-digits"
+    banner("Argo pipeline: generate an argo-pipeline project (the same steps as an Argo Workflows DAG, argo/*.yaml)")
+    run(BIN / "tapml", "new", "argo-pipeline", "-o", project, "--no-input", "--force",
+        "--set", "project_name=digits-pipeline")
+    (project / "mlruns.db").unlink(missing_ok=True)  # a fresh registry: the first run makes the champion
+    new_digits.mkdir(exist_ok=True)
+    for number, (truth, png) in enumerate(digit_pngs(8)):
+        (new_digits / f"{number}-is-{truth}.png").write_bytes(png)
+
+    def run_locally(label: str, *parameters: str) -> dict[str, object]:
+        artifacts = project / "pipeline-runs" / label
+        shutil.rmtree(artifacts, ignore_errors=True)
+        run(sys.executable, "-m", "digits_pipeline.pipeline", "run-local", "--artifacts", artifacts, *parameters,
+            cwd=project, env={"PYTHONPATH": str(project / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"})
+        decision = json.loads((artifacts / "registration.json").read_text())
+        print(f"{label} run: version {decision['version']}, promoted: {decision['promoted']} ({decision['reason']})")
+        return decision
+
+    banner("Argo pipeline: run it locally, step by step (ingest, validate, train, evaluate, register, predict)")
+    run_locally("first", "-p", "epochs=6", "-p", f"prediction-input={new_digits}")
+    for line in (project / "pipeline-runs" / "first" / "predictions.csv").read_text().splitlines()[:5]:
+        print(f"  predictions.csv: {line}")
+    banner("Argo pipeline: retrain with one epoch; the new version is promoted only if it beats the champion")
+    run_locally("second", "-p", "epochs=1")
+    print(f"- the pipeline: {project} (README.md, argo/*.yaml, src/digits_pipeline/pipeline.py); its MLflow: "
+          f"{BIN / 'mlflow'} ui --backend-store-uri sqlite:///{project / 'mlruns.db'}")
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     generate()
     tracking = train()
     report_registry(tracking)
     serve_and_classify(tracking)
+    retrain_with_the_argo_pipeline()
     banner("Where to look")
     print(f"- the generated trainer:  {TRAINER} (README.md, config/workload.yaml, tests/)")
     print(f"- the generated function: {FUNCTION} (README.md, openapi.json, tests/)")

@@ -21,6 +21,7 @@ ODD_TEXT = (
     "Vision lab: a demo, with spaces & more",
     "vision-lab", "ml-team.v2", "ml_team", "feature/x1", "https://git.example.org:8443/team/vision-lab.git",
     "photos/train_2024", "labelled_images", "models_v2", "x", "a-b", "Q",
+    "*/30 2-4 * * MON-FRI", "America/Argentina/Buenos_Aires",
 )
 
 

@@ -31,6 +31,10 @@ DEEP_VARIANTS: dict[str, list[dict[str, object]]] = {
         {"model_source": "keras_file", "allow_url_input": True, "log_predictions": True, "mlflow_claim": True},
         {"model_source": "mobilenet_v2", "allow_url_input": True},
     ],
+    # Defaults: the bundled digits and batch prediction over a folder; then both from PostgreSQL tables.
+    "argo-pipeline": [
+        {"data_source": "postgres"},
+    ],
 }
 
 

@@ -131,12 +131,13 @@ def test_accelerator_manifests_command(tmp_path: Path) -> None:
     sub_paths = [d["spec"]["git"].get("subPath") for d in docs if d["metadata"]["name"] != "tapml"]
     assert sub_paths == [f"accelerators/{name}" for name in names] * 2
     lines = result.stdout.splitlines()
-    assert lines[0] == ("tanzu accelerator fragment create cnn-trainer --display-name 'CNN trainer' "
-                        "--git-repository https://github.com/example/tapml.git --git-branch release "
-                        "--git-sub-path accelerators/cnn-trainer")
-    assert lines[len(names) + 1] == ("tanzu accelerator create cnn-trainer --git-repository "
-                                     "https://github.com/example/tapml.git --git-branch release "
-                                     "--git-sub-path accelerators/cnn-trainer")
+    cnn = names.index("cnn-trainer")  # templates come in name order
+    assert lines[cnn] == ("tanzu accelerator fragment create cnn-trainer --display-name 'CNN trainer' "
+                          "--git-repository https://github.com/example/tapml.git --git-branch release "
+                          "--git-sub-path accelerators/cnn-trainer")
+    assert lines[len(names) + 1 + cnn] == ("tanzu accelerator create cnn-trainer --git-repository "
+                                           "https://github.com/example/tapml.git --git-branch release "
+                                           "--git-sub-path accelerators/cnn-trainer")
     assert [line.split()[2] for line in lines] == ["fragment"] * len(names) + ["create"] * (len(names) + 1)
 
 

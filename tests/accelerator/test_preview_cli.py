@@ -14,7 +14,7 @@ from generator.cli import main
 
 from .conftest import PROVENANCE_FILE, TEMPLATES
 
-TEMPLATE = TEMPLATES[0]
+TEMPLATE = next(template for template in TEMPLATES if template.name == "cnn-trainer")  # its options below
 
 
 def _preview(exported: Path, *args: str) -> tuple[int, str]:

@@ -20,6 +20,7 @@ def test_folder_is_read_as_rgb_with_sub_folder_names_as_classes(data_flags):
     assert images.images.dtype == np.uint8
     assert images.class_names == tuple(str(digit) for digit in range(10))
     assert np.bincount(images.labels).min() > 150
+    assert images.sizes.tolist() == [[8, 8]] * 1797, "the stored size, read before resizing"
 
 
 def test_adding_images_to_the_folder_moves_none_into_the_held_out_set(tmp_path):

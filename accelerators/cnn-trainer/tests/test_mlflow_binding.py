@@ -48,7 +48,7 @@ def test_training_set_up_reaches_the_bound_server(
         monkeypatch.setenv(variable, "")  # unset for the rule; monkeypatch removes them again afterwards
     settings = load_settings(names)
 
-    configure(settings)
+    configure(settings.tracking_uri, settings.experiment)
 
     assert settings.tracking_uri == mlflow_server
     assert MlflowClient(mlflow_server).get_experiment_by_name(settings.experiment) is not None

@@ -23,7 +23,7 @@ from [[packageName]].model import (
 
 
 def test_model_takes_raw_pixels_and_returns_float32_probabilities():
-    model = build_model((16, 16, CHANNELS), 4, conv_blocks=3, filters=8, dropout=0.25, seed=1)
+    model = build_model((16, 16, CHANNELS), 4, conv_blocks=3, filters=8, dropout=0.25, seed=1, augment=True)
 
     assert model.input_shape == (None, 16, 16, CHANNELS)
     assert model.get_layer("rescale").scale == 1.0 / 255
@@ -34,7 +34,7 @@ def test_model_takes_raw_pixels_and_returns_float32_probabilities():
 
 
 def test_many_blocks_fit_small_images():
-    model = build_model((8, 8, CHANNELS), 3, conv_blocks=6, filters=4, dropout=0.0, seed=1)
+    model = build_model((8, 8, CHANNELS), 3, conv_blocks=6, filters=4, dropout=0.0, seed=1, augment=False)
     assert model.output_shape == (None, 3)
 
 
@@ -43,7 +43,11 @@ def random_images(count: int, seed: int) -> data.LabelledImages:
     images = rng.integers(0, 256, size=(count, 8, 8, CHANNELS), dtype=np.uint8)
     labels = np.arange(count, dtype=np.int32) % 4
     return data.LabelledImages(
-        images, labels, ("a", "b", "c", "d"), np.array([array_fingerprint(image) for image in images])
+        images,
+        labels,
+        ("a", "b", "c", "d"),
+        np.array([array_fingerprint(image) for image in images]),
+        np.full((count, 2), 8, dtype=np.int32),
     )
 
 
@@ -71,6 +75,7 @@ def test_adding_images_keeps_the_held_out_images_held_out():
         np.concatenate([grown.labels, old.labels]),
         old.class_names,
         np.concatenate([grown.fingerprints, old.fingerprints]),
+        np.concatenate([grown.sizes, old.sizes]),
     )
 
     before, after = data.split(old, HoldoutRule("s")), data.split(both, HoldoutRule("s"))
@@ -87,7 +92,10 @@ def test_too_few_images_for_every_part_is_a_user_error():
 
 def test_pipeline_yields_float32_batches_of_raw_pixels():
     images = np.full((10, 8, 8, CHANNELS), 255, dtype=np.uint8)
-    part = data.LabelledImages(images, np.zeros(10, dtype=np.int32), ("a",), np.array([str(n) for n in range(10)]))
+    sizes = np.full((10, 2), 8, dtype=np.int32)
+    part = data.LabelledImages(
+        images, np.zeros(10, dtype=np.int32), ("a",), np.array([str(n) for n in range(10)]), sizes
+    )
 
     batches = list(data.to_dataset(part, 4, shuffle_seed=1))
 

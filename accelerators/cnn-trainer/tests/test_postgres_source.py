@@ -61,6 +61,7 @@ def test_table_is_read_as_rgb_with_labels_as_classes(digits_table):
     assert images.images.shape == (1797, 16, 16, 3)
     assert images.class_names == tuple(str(digit) for digit in range(10))
     assert np.bincount(images.labels).min() > 150
+    assert images.sizes.tolist() == [[8, 8]] * 1797, "the stored size, read before resizing"
     np.testing.assert_array_equal(load_table(digits_table, 16).labels, images.labels)  # a fixed order
 
 

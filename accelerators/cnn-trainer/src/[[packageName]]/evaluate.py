@@ -1,55 +1,13 @@
-"""Accuracy and confusion matrix on the held-out images; `python -m [[packageName]].evaluate` scores a registered model."""
+"""`python -m [[packageName]].evaluate` scores a registered model on the held-out images (see scoring.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-import numpy as np
-
-from . import checks
-from .config import build_parser, settings_from_args
+from .config import build_parser, preflight, settings_from_args
 from .errors import UserError, run_cli
-
-if TYPE_CHECKING:
-    import keras
-
-    from .data import LabelledImages
-
-EVALUATION_BATCH_SIZE = 256
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    accuracy: float
-    confusion: np.ndarray  # rows: true class, columns: predicted class
-
-    def report(self, class_names: Sequence[str]) -> str:
-        width = max(5, *(len(name) for name in class_names))
-        lines = [
-            f"accuracy {self.accuracy:.4f} on {int(self.confusion.sum())} held-out images",
-            "confusion matrix (rows: true, columns: predicted):",
-            " " * width + "".join(f"{name:>{width + 1}}" for name in class_names),
-        ]
-        for name, row in zip(class_names, self.confusion, strict=True):
-            lines.append(f"{name:>{width}}" + "".join(f"{count:>{width + 1}}" for count in row))
-        return "\n".join(lines)
-
-
-def evaluate(model: keras.Model, test: LabelledImages) -> Evaluation:
-    """Score `model` on `test`: the same function ranks every candidate against the champion."""
-    from sklearn.metrics import confusion_matrix
-
-    from .data import to_dataset
-
-    probabilities = model.predict(to_dataset(test, EVALUATION_BATCH_SIZE), verbose=0)
-    predicted = np.argmax(probabilities, axis=1)
-    accuracy = float(np.mean(predicted == test.labels))
-    matrix = confusion_matrix(test.labels, predicted, labels=np.arange(len(test.class_names)))
-    return Evaluation(accuracy, matrix)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -61,13 +19,14 @@ def _main(argv: Sequence[str] | None) -> int:
     parser.add_argument("--model-uri", help="default: models:/<registered model name>@champion")
     args = parser.parse(argv)
     settings = settings_from_args(args)
-    checks.preflight(settings)
+    preflight(settings)
     model_uri = args.model_uri or f"models:/{settings.registered_model_name}@champion"
 
     # Imported after the fast checks: TensorFlow takes seconds to import.
     from . import data, tracking
+    from .scoring import evaluate
 
-    tracking.configure(settings)
+    tracking.configure(settings.tracking_uri, settings.experiment)
     loaded = tracking.load(model_uri)
     facts = loaded.facts
     if len(facts.input_shape) == 3:

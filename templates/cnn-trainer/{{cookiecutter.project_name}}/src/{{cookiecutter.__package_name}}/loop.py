@@ -14,8 +14,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from . import checks
-from .config import build_parser, settings_from_args
+from .config import build_parser, preflight, settings_from_args
 from .errors import UserError, run_cli
 from .train import say, stop_on_sigterm, train
 
@@ -62,7 +61,7 @@ def _main(argv: Sequence[str] | None) -> int:
     seconds = parse_interval(args.interval)
     settings = settings_from_args(args)
     stop = stop_on_sigterm()
-    checks.preflight(settings)
+    preflight(settings)
     from .callbacks import TrainingStopped  # after the checks: it imports TensorFlow
 
     cycle = 0
@@ -71,7 +70,7 @@ def _main(argv: Sequence[str] | None) -> int:
         say(f"training cycle {cycle}")
         try:
             if cycle > 1:
-                checks.preflight(settings)
+                preflight(settings)
             result = train(settings, stop)
             say(f"cycle {cycle} done: held-out accuracy {result.test_accuracy:.4f}")
         except TrainingStopped:

@@ -16,8 +16,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from . import checks
-from .config import CHANNELS, HELD_OUT_FRACTION, Settings, load_settings
+from .config import AUGMENTATION, CHANNELS, HELD_OUT_FRACTION, Settings, load_settings, preflight
 from .errors import UserError, run_cli
 
 if TYPE_CHECKING:
@@ -79,7 +78,7 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
 
     from . import callbacks, data, plots, registry, tracking
     from . import model as cnn
-    from .evaluate import evaluate
+    from .scoring import evaluate
 
     mixed_precision = cnn.use_mixed_precision_on_gpu()
     strategy = cnn.choose_strategy()
@@ -106,6 +105,7 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
             filters=settings.filters,
             dropout=settings.dropout,
             seed=settings.seed,
+            augment=AUGMENTATION,
         )
         cnn.compile_model(network, settings.learning_rate)
 
@@ -128,7 +128,7 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         )  # shuffle=False: the input pipeline shuffles
         return TrainingResult("", float("nan"), resumed_from, settings.epochs - resumed_from, None)
 
-    client = tracking.configure(settings)
+    client = tracking.configure(settings.tracking_uri, settings.experiment)
     run_id = backup.run_id() if resumed_from else None
     if run_id and not tracking.run_exists(client, run_id):
         run_id = None
@@ -147,7 +147,7 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         "dropout": settings.dropout,
         "patience": settings.patience,
         "seed": settings.seed,
-        "augmentation": {% if cookiecutter.augmentation %}True{% else %}False{% endif %},
+        "augmentation": AUGMENTATION,
         "holdout_salt": settings.holdout_salt,
         "held_out_fraction": HELD_OUT_FRACTION,
         "train_images": len(splits.train),
@@ -193,8 +193,15 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         mlflow.log_figure(plots.confusion_matrix(result.confusion, classes), "plots/confusion_matrix.png")
 
         model_uri = tracking.log_model(network, classes, splits.test.images[:4].astype("float32"), settings.holdout)
+        candidate = registry.Candidate(
+            settings.registered_model_name,
+            settings.input_shape,
+            settings.holdout,
+            data.describe(settings),
+            settings.promote_anyway,
+        )
         registration = registry.register_and_promote(
-            client, settings, run.info.run_id, model_uri, splits, result, parameters
+            client, candidate, run.info.run_id, model_uri, splits, result, parameters
         )
         alias = "as the champion" if registration.decision.promote else "without the champion alias"
         say(
@@ -221,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None) -> int:
     settings = load_settings(argv, description="Train the CNN once, register it in MLflow and promote it if better.")
-    checks.preflight(settings)
+    preflight(settings)
     from .callbacks import TrainingStopped  # after the checks: it imports TensorFlow
 
     try:
