@@ -61,7 +61,8 @@ def test_the_procfile_starts_the_launcher() -> None:
 def test_without_a_token_the_server_does_not_start(tmp_path: Path) -> None:
     done = launch(tmp_path, JUPYTER_TOKEN="")
     lines = done.stderr.strip().splitlines()
-    assert done.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: JUPYTER_TOKEN is empty"), done.stderr
+    assert done.returncode == 2, done.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: JUPYTER_TOKEN is empty"), done.stderr
     assert not (tmp_path / ".ipython").exists()  # refused before anything was written
 
 
@@ -84,7 +85,9 @@ def test_a_short_token_or_a_bad_setting_is_refused_in_one_line(settings: dict[st
 
 def test_the_arguments_bind_where_asked_and_never_carry_the_token() -> None:
     token = "t" * 40
-    arguments = server_arguments({"JUPYTER_TOKEN": token, "PORT": "9999", "HOST": "127.0.0.1", "NOTEBOOK_DIR": str(PROJECT / "notebooks")})
+    arguments = server_arguments(
+        {"JUPYTER_TOKEN": token, "PORT": "9999", "HOST": "127.0.0.1", "NOTEBOOK_DIR": str(PROJECT / "notebooks")}
+    )
     assert "--ServerApp.port=9999" in arguments and "--ServerApp.allow_remote_access=False" in arguments
     assert "--PasswordIdentityProvider.allow_password_change=False" in arguments
     assert not any(token in argument for argument in arguments)
