@@ -125,12 +125,54 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit("the function did not become ready within 180 s")
 
 
+def run_notebooks(tracking: str) -> None:
+    """The data scientist's side: the jupyter-utilities notebooks, run top to bottom against the demo's MLflow store."""
+    import nbformat
+    from mlflow import MlflowClient
+    from nbclient import NotebookClient
+
+    notebooks = OUT / "digits-notebooks"
+    banner("5. Generate a jupyter-utilities project and run its notebooks against the same MLflow store")
+    run(BIN / "tapml", "new", "jupyter-utilities", "-o", notebooks, "--no-input", "--force",
+        "--set", "project_name=digits-notebooks")
+    executed = notebooks / "executed"
+    executed.mkdir(exist_ok=True)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PYTHONPATH": str(notebooks / "src"),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("SERVICE_BINDING_ROOT", None)
+    # 03 compares the trainer's runs and versions (step 2), the others use their embedded defaults.
+    overrides = {"03-compare-runs.ipynb": {"EXPERIMENT": "digits-cnn", "REGISTERED_MODEL": "digits-cnn"}}
+    for path in sorted((notebooks / "notebooks").glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        if path.name in overrides:  # papermill's convention: a cell after the one tagged `parameters`
+            (index,) = [i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])]
+            source = "\n".join(f"{k} = {v!r}" for k, v in overrides[path.name].items())
+            notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+        started = time.monotonic()
+        NotebookClient(notebook, kernel_name="python3", timeout=600,
+                       resources={"metadata": {"path": str(executed)}}).execute(env=env)
+        nbformat.write(notebook, executed / path.name)
+        outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+        figures = sum("image/png" in o.get("data", {}) for o in outputs)
+        printed = [line for o in outputs if o.output_type == "stream" for line in o.text.splitlines()]
+        print(f"{path.name}: {time.monotonic() - started:.0f} s, {figures} figures")
+        for line in printed[:8]:
+            print(f"    {line}")
+    client = MlflowClient(tracking_uri=tracking)
+    champion = client.get_model_version_by_alias("digits-notebooks-digits", "champion")
+    experiment = client.get_experiment_by_name("digits-notebooks-notebooks")
+    runs = client.search_runs([experiment.experiment_id])
+    print(f"MLflow now also holds {len(runs)} runs of 'digits-notebooks-notebooks' and 'digits-notebooks-digits'"
+          f" version {champion.version} as 'champion'; the executed notebooks are in {executed}.")
+
+
 def main() -> int:
     OUT.mkdir(exist_ok=True)
     generate()
     tracking = train()
     report_registry(tracking)
     serve_and_classify(tracking)
+    run_notebooks(tracking)
     banner("Where to look")
     print(f"- the generated trainer:  {TRAINER} (README.md, config/workload.yaml, tests/)")
     print(f"- the generated function: {FUNCTION} (README.md, openapi.json, tests/)")
