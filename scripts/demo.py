@@ -133,7 +133,7 @@ def retrain_with_the_argo_pipeline() -> None:
 
     project = OUT / "digits-pipeline"
     new_digits = OUT / "new-digits"
-    banner("Argo pipeline: generate an argo-pipeline project (the same steps as an Argo Workflows DAG, argo/*.yaml)")
+    banner("6. Generate an argo-pipeline project (the same steps as an Argo Workflows DAG, argo/*.yaml)")
     run(BIN / "tapml", "new", "argo-pipeline", "-o", project, "--no-input", "--force",
         "--set", "project_name=digits-pipeline")
     (project / "mlruns.db").unlink(missing_ok=True)  # a fresh registry: the first run makes the champion
@@ -150,14 +150,55 @@ def retrain_with_the_argo_pipeline() -> None:
         print(f"{label} run: version {decision['version']}, promoted: {decision['promoted']} ({decision['reason']})")
         return decision
 
-    banner("Argo pipeline: run it locally, step by step (ingest, validate, train, evaluate, register, predict)")
+    banner("7. Run the pipeline locally, step by step (ingest, validate, train, evaluate, register, predict)")
     run_locally("first", "-p", "epochs=6", "-p", f"prediction-input={new_digits}")
     for line in (project / "pipeline-runs" / "first" / "predictions.csv").read_text().splitlines()[:5]:
         print(f"  predictions.csv: {line}")
-    banner("Argo pipeline: retrain with one epoch; the new version is promoted only if it beats the champion")
+    banner("8. Retrain with one epoch; the new version is promoted only if it beats the champion")
     run_locally("second", "-p", "epochs=1")
     print(f"- the pipeline: {project} (README.md, argo/*.yaml, src/digits_pipeline/pipeline.py); its MLflow: "
           f"{BIN / 'mlflow'} ui --backend-store-uri sqlite:///{project / 'mlruns.db'}")
+
+
+def run_notebooks(tracking: str) -> None:
+    """The data scientist's side: the jupyter-utilities notebooks, run top to bottom against the demo's MLflow store."""
+    import nbformat
+    from mlflow import MlflowClient
+    from nbclient import NotebookClient
+
+    notebooks = OUT / "digits-notebooks"
+    banner("5. Generate a jupyter-utilities project and run its notebooks against the same MLflow store")
+    run(BIN / "tapml", "new", "jupyter-utilities", "-o", notebooks, "--no-input", "--force",
+        "--set", "project_name=digits-notebooks")
+    executed = notebooks / "executed"
+    executed.mkdir(exist_ok=True)
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PYTHONPATH": str(notebooks / "src"),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("SERVICE_BINDING_ROOT", None)
+    # 03 compares the trainer's runs and versions (step 2), the others use their embedded defaults.
+    overrides = {"03-compare-runs.ipynb": {"EXPERIMENT": "digits-cnn", "REGISTERED_MODEL": "digits-cnn"}}
+    for path in sorted((notebooks / "notebooks").glob("*.ipynb")):
+        notebook = nbformat.read(path, as_version=4)
+        if path.name in overrides:  # papermill's convention: a cell after the one tagged `parameters`
+            (index,) = [i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])]
+            source = "\n".join(f"{k} = {v!r}" for k, v in overrides[path.name].items())
+            notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
+        started = time.monotonic()
+        NotebookClient(notebook, kernel_name="python3", timeout=600,
+                       resources={"metadata": {"path": str(executed)}}).execute(env=env)
+        nbformat.write(notebook, executed / path.name)
+        outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
+        figures = sum("image/png" in o.get("data", {}) for o in outputs)
+        printed = [line for o in outputs if o.output_type == "stream" for line in o.text.splitlines()]
+        print(f"{path.name}: {time.monotonic() - started:.0f} s, {figures} figures")
+        for line in printed[:8]:
+            print(f"    {line}")
+    client = MlflowClient(tracking_uri=tracking)
+    champion = client.get_model_version_by_alias("digits-notebooks-digits", "champion")
+    experiment = client.get_experiment_by_name("digits-notebooks-notebooks")
+    runs = client.search_runs([experiment.experiment_id])
+    print(f"MLflow now also holds {len(runs)} runs of 'digits-notebooks-notebooks' and 'digits-notebooks-digits'"
+          f" version {champion.version} as 'champion'; the executed notebooks are in {executed}.")
 
 
 def main() -> int:
@@ -166,6 +207,7 @@ def main() -> int:
     tracking = train()
     report_registry(tracking)
     serve_and_classify(tracking)
+    run_notebooks(tracking)
     retrain_with_the_argo_pipeline()
     banner("Where to look")
     print(f"- the generated trainer:  {TRAINER} (README.md, config/workload.yaml, tests/)")

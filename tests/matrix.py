@@ -45,7 +45,8 @@ def odd_value(option: Option, name: str = "x", used: frozenset[OptionValue] = fr
     if option.type != "string":
         return None
     slug = name.replace("_", "-")
-    for candidate in (*ODD_TEXT, f"v-{slug}", f"v_{name}", f"v{slug}/x", f"https://git.example.org/{slug}.git"):
+    fallbacks = (f"v-{slug}", f"v_{name}", f"v{slug}/x", f"https://git.example.org/{slug}.git", f"{slug}.example.org")
+    for candidate in (*ODD_TEXT, *fallbacks):
         try:
             if candidate != option.default and candidate not in used and option.coerce(candidate) == candidate:
                 return candidate

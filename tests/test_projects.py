@@ -35,6 +35,9 @@ DEEP_VARIANTS: dict[str, list[dict[str, object]]] = {
     "argo-pipeline": [
         {"data_source": "postgres"},
     ],
+    "jupyter-utilities": [
+        {"database": "greenplum", "allow_url_input": True, "mlflow_claim": True},
+    ],
 }
 
 
@@ -58,7 +61,7 @@ def test_generated_project_passes_its_own_tests(
     template: Template, values: dict[str, object], label: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     env: dict[str, str] = {}
-    if values.get("data_source") == "postgres":
+    if values.get("data_source") == "postgres" or values.get("database") in ("postgres", "greenplum"):
         env["TEST_DATABASE_URL"] = request.getfixturevalue("postgres_url")
     project = render(template, template.resolve(values), tmp_path / "project")
     pipeline = load_pipeline(project) if (project / PIPELINE_FILE).is_file() else None

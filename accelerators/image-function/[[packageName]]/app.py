@@ -19,7 +19,8 @@ from .errors import RequestError[[if #allowUrlInput]]
 from .inputs import FetchUrl, image_bytes[[end #allowUrlInput]]
 [[if !#allowUrlInput]]from .inputs import image_bytes
 [[end !#allowUrlInput]]from .service import Service
-
+[[if #allowUrlInput]]from .url_guard import UrlRefused
+[[end #allowUrlInput]]
 log = logging.getLogger(__name__)
 
 
@@ -185,7 +186,10 @@ async def _predict(request: Request) -> JSONResponse:
         return None
 
     async def fetch(url: str) -> bytes:
-        return await run_in_threadpool(fetcher.fetch, url)
+        try:
+            return await run_in_threadpool(fetcher.fetch, url)
+        except UrlRefused as exc:
+            raise RequestError(exc.status, exc.code, exc.message) from None
 
     return fetch
 

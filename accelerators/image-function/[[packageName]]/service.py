@@ -37,7 +37,16 @@ class Service:
         self.batcher = MicroBatcher(self.settings.max_batch_size, self.settings.max_wait_ms, self.settings.queue_size)
 [[if #allowUrlInput]]        self.fetcher: UrlFetcher | None = None
         if self.settings.url_input_enabled:
-            self.fetcher = UrlFetcher(UrlPolicy.from_settings(self.settings))
+            self.fetcher = UrlFetcher(
+                UrlPolicy(
+                    allowed_hosts=self.settings.url_allowed_hosts,
+                    max_bytes=self.settings.max_upload_bytes,
+                    timeout_seconds=self.settings.url_timeout_seconds,
+                    max_redirects=self.settings.url_max_redirects,
+                    trusted_addresses=frozenset(self.settings.url_trusted_addresses),
+                ),
+                user_agent="[[projectName]]-image-fetch",
+            )
 [[end #allowUrlInput]][[if #logPredictions]]        self.prediction_log = PredictionLog(self.settings)
 [[end #logPredictions]]        self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None

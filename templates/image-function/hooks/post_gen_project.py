@@ -170,6 +170,7 @@ CHECKS = json.loads('{"alias_poll_seconds": {"max": 86400, "min": 1, "type": "in
     {"path": "tests/test_alias_swap.py", "when": "model_source == 'mlflow'"},
     {"path": "tests/test_mlflow_binding.py", "when": "model_source == 'mlflow'"},
     {"path": "tests/test_url_guard.py", "when": "allow_url_input"},
+    {"path": "tests/test_url_input.py", "when": "allow_url_input"},
     {"path": "tests/test_prediction_log.py", "when": "log_predictions"},
     {"path": "config/test-pipeline.yaml", "when": "has_tests"},
 ]

@@ -22,6 +22,9 @@ from .inputs import FetchUrl, image_bytes
 from .inputs import image_bytes
 {%- endif %}
 from .service import Service
+{%- if cookiecutter.allow_url_input %}
+from .url_guard import UrlRefused
+{%- endif %}
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +197,10 @@ def _url_fetcher(active: Service) -> FetchUrl | None:
         return None
 
     async def fetch(url: str) -> bytes:
-        return await run_in_threadpool(fetcher.fetch, url)
+        try:
+            return await run_in_threadpool(fetcher.fetch, url)
+        except UrlRefused as exc:
+            raise RequestError(exc.status, exc.code, exc.message) from None
 
     return fetch
 

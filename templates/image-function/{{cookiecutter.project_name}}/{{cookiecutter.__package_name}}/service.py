@@ -46,7 +46,16 @@ class Service:
 {%- if cookiecutter.allow_url_input %}
         self.fetcher: UrlFetcher | None = None
         if self.settings.url_input_enabled:
-            self.fetcher = UrlFetcher(UrlPolicy.from_settings(self.settings))
+            self.fetcher = UrlFetcher(
+                UrlPolicy(
+                    allowed_hosts=self.settings.url_allowed_hosts,
+                    max_bytes=self.settings.max_upload_bytes,
+                    timeout_seconds=self.settings.url_timeout_seconds,
+                    max_redirects=self.settings.url_max_redirects,
+                    trusted_addresses=frozenset(self.settings.url_trusted_addresses),
+                ),
+                user_agent="{{ cookiecutter.project_name }}-image-fetch",
+            )
 {%- endif %}
 {%- if cookiecutter.log_predictions %}
         self.prediction_log = PredictionLog(self.settings)

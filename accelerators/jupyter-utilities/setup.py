@@ -1,0 +1,16 @@
+"""Packaging for src/[[packageName]]: requirements.txt installs the helpers with its last line, `.`.
+
+Deliberately setup.py and not pyproject.toml: the Paketo Python buildpack takes the Poetry path for any project
+with a pyproject.toml. The pinned dependencies live in requirements.txt.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="[[projectName]]",
+    version="0.1.0",
+    description="[[description]]",
+    python_requires=">=3.11,<3.12",
+    package_dir={"": "src"},
+    packages=find_packages("src"),
+)
