@@ -192,9 +192,16 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         mlflow.log_figure(plots.learning_curves(curves), "plots/learning_curves.png")
         mlflow.log_figure(plots.confusion_matrix(result.confusion, classes), "plots/confusion_matrix.png")
 
-        model_uri = tracking.log_model(network, classes, splits.test.images[:4].astype("float32"), settings.holdout)
+        logged = tracking.log_model(
+            network, classes, splits.test.images[:4].astype("float32"), settings.holdout, splits.test.images
+        )
+        mlflow.set_tags(logged.onnx.tags())
+        if logged.onnx.available:
+            say(logged.onnx.describe("held-out images"))
+        else:
+            say(f"{logged.onnx.describe()}; the version is registered in Keras form only")
         registration = registry.register_and_promote(
-            client, settings, run.info.run_id, model_uri, splits, result, parameters
+            client, settings, run.info.run_id, logged, splits, result, parameters
         )
         alias = "as the champion" if registration.decision.promote else "without the champion alias"
         say(
