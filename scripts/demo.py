@@ -83,9 +83,9 @@ def digit_pngs(count: int) -> list[tuple[int, bytes]]:
 def serve_and_classify(tracking: str) -> None:
     import httpx
 
-    banner("3. Generate an image-function project that serves models:/digits-cnn@champion")
+    banner("3. Generate an image-function project that serves models:/digits-cnn@champion with ONNX Runtime")
     run(BIN / "tapml", "new", "image-function", "-o", FUNCTION, "--no-input", "--force",
-        "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn")
+        "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn", "--set", "runtime=onnx")
     port = free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PORT": str(port), "HOST": "127.0.0.1",
            "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -95,8 +95,11 @@ def serve_and_classify(tracking: str) -> None:
         server = subprocess.Popen([sys.executable, "-m", "digits_function"], cwd=FUNCTION, env=env,
                                   start_new_session=True, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
     try:
         _wait_ready(base, server, log)
+        cold_start = time.monotonic() - started
+        print(f"ready {cold_start:.1f} s after the process started; {_memory(server.pid)}")
         with httpx.Client(base_url=base, timeout=30) as client:
             for truth, png in digit_pngs(6):
                 answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
@@ -104,9 +107,18 @@ def serve_and_classify(tracking: str) -> None:
                 shown = ", ".join(f"{p['label']} ({p['score']:.2f})" for p in top)
                 model = answer["model"]
                 print(f"digit {truth}: {shown}   [{model['name']} v{model['version']}, {answer['latency_ms']:.1f} ms]")
+        print(f"after the answers: {_memory(server.pid)} (cold start {cold_start:.1f} s)")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def _memory(pid: int) -> str:
+    """The server's resident memory now and at its peak, and whether TensorFlow is loaded in it (Linux /proc)."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    rss, peak = (int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
+    tensorflow = "tensorflow" in Path(f"/proc/{pid}/maps").read_text()
+    return f"{rss:.0f} MB resident (peak {peak:.0f} MB), TensorFlow {'loaded' if tensorflow else 'not loaded'}"
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -121,7 +133,7 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        time.sleep(0.05)
     raise SystemExit("the function did not become ready within 180 s")
 
 
