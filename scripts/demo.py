@@ -83,9 +83,9 @@ def digit_pngs(count: int) -> list[tuple[int, bytes]]:
 def serve_and_classify(tracking: str) -> None:
     import httpx
 
-    banner("3. Generate an image-function project that serves models:/digits-cnn@champion with ONNX Runtime")
+    banner("3. Generate an image-function project that serves models:/digits-cnn@champion")
     run(BIN / "tapml", "new", "image-function", "-o", FUNCTION, "--no-input", "--force",
-        "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn", "--set", "runtime=onnx")
+        "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn")
     port = free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PORT": str(port), "HOST": "127.0.0.1",
            "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -95,11 +95,8 @@ def serve_and_classify(tracking: str) -> None:
         server = subprocess.Popen([sys.executable, "-m", "digits_function"], cwd=FUNCTION, env=env,
                                   start_new_session=True, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    started = time.monotonic()
     try:
         _wait_ready(base, server, log)
-        cold_start = time.monotonic() - started
-        print(f"ready {cold_start:.1f} s after the process started; {_memory(server.pid)}")
         with httpx.Client(base_url=base, timeout=30) as client:
             for truth, png in digit_pngs(6):
                 answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
@@ -107,18 +104,9 @@ def serve_and_classify(tracking: str) -> None:
                 shown = ", ".join(f"{p['label']} ({p['score']:.2f})" for p in top)
                 model = answer["model"]
                 print(f"digit {truth}: {shown}   [{model['name']} v{model['version']}, {answer['latency_ms']:.1f} ms]")
-        print(f"after the answers: {_memory(server.pid)} (cold start {cold_start:.1f} s)")
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-
-
-def _memory(pid: int) -> str:
-    """The server's resident memory now and at its peak, and whether TensorFlow is loaded in it (Linux /proc)."""
-    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
-    rss, peak = (int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
-    tensorflow = "tensorflow" in Path(f"/proc/{pid}/maps").read_text()
-    return f"{rss:.0f} MB resident (peak {peak:.0f} MB), TensorFlow {'loaded' if tensorflow else 'not loaded'}"
 
 
 def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -133,8 +121,54 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.05)
+        time.sleep(0.5)
     raise SystemExit("the function did not become ready within 180 s")
+
+
+def serve_with_onnx_runtime(tracking: str) -> None:
+    """Serve the champion with the ONNX runtime (no TensorFlow): its cold start and memory beside its answers."""
+    import httpx
+
+    banner("5. The same champion with image-function's ONNX runtime: cold start and memory beside the answers")
+    project = OUT / "digits-function-onnx"
+    run(BIN / "tapml", "new", "image-function", "-o", project, "--no-input", "--force", "--set",
+        "project_name=digits-function-onnx", "--set", "registered_model=digits-cnn", "--set", "runtime=onnx")
+    port = free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PORT": str(port), "HOST": "127.0.0.1"}
+    log = OUT / "digits-function-onnx.log"
+    started = time.monotonic()
+    with log.open("wb") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "digits_function_onnx"], cwd=project, env=env,
+                                  start_new_session=True, stdout=sink, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+
+    def memory() -> str:
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{server.pid}/status").read_text().splitlines())
+        rss, peak = (int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
+        tensorflow = "loaded" if "tensorflow" in Path(f"/proc/{server.pid}/maps").read_text() else "not loaded"
+        return f"{rss:.0f} MB resident, peak {peak:.0f} MB, TensorFlow {tensorflow}"
+
+    try:
+        while True:
+            if server.poll() is not None or time.monotonic() - started > 180:
+                raise SystemExit(f"the ONNX function did not become ready; its log ({log}) ends:\n"
+                                 f"{log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+        cold_start = time.monotonic() - started
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for truth, png in digit_pngs(4):
+                answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
+                best = answer["predictions"][0]
+                print(f"digit {truth}: {best['label']} ({best['score']:.2f}), {answer['latency_ms']:.1f} ms"
+                      f"   [onnx v{answer['model']['version']}: cold start {cold_start:.2f} s, {memory()}]")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def main() -> int:
@@ -143,6 +177,7 @@ def main() -> int:
     tracking = train()
     report_registry(tracking)
     serve_and_classify(tracking)
+    serve_with_onnx_runtime(tracking)
     banner("Where to look")
     print(f"- the generated trainer:  {TRAINER} (README.md, config/workload.yaml, tests/)")
     print(f"- the generated function: {FUNCTION} (README.md, openapi.json, tests/)")
