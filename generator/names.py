@@ -34,7 +34,7 @@ PROJECT_ENTRIES = (
     "catalog", "config", "conftest", "data", "docs", "func", "mlruns", "model", "models", "notebooks", "pipeline",
     "pipelines", "scripts", "setup", "site", "src", "test", "tests",
     # shared modules, which the shared tests import by these names
-    "holdout", "mlflow_setup", "model_card", "promotion", "url_guard",
+    "holdout", "mlflow_setup", "model_card", "onnx_export", "promotion", "url_guard",
 )
 
 

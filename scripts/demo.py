@@ -125,6 +125,52 @@ def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
     raise SystemExit("the function did not become ready within 180 s")
 
 
+def serve_with_onnx_runtime(tracking: str) -> None:
+    """Serve the champion with the ONNX runtime (no TensorFlow): its cold start and memory beside its answers."""
+    import httpx
+
+    banner("5. The same champion with image-function's ONNX runtime: cold start and memory beside the answers")
+    project = OUT / "digits-function-onnx"
+    run(BIN / "tapml", "new", "image-function", "-o", project, "--no-input", "--force", "--set",
+        "project_name=digits-function-onnx", "--set", "registered_model=digits-cnn", "--set", "runtime=onnx")
+    port = free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PORT": str(port), "HOST": "127.0.0.1"}
+    log = OUT / "digits-function-onnx.log"
+    started = time.monotonic()
+    with log.open("wb") as sink:
+        server = subprocess.Popen([sys.executable, "-m", "digits_function_onnx"], cwd=project, env=env,
+                                  start_new_session=True, stdout=sink, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+
+    def memory() -> str:
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{server.pid}/status").read_text().splitlines())
+        rss, peak = (int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
+        tensorflow = "loaded" if "tensorflow" in Path(f"/proc/{server.pid}/maps").read_text() else "not loaded"
+        return f"{rss:.0f} MB resident, peak {peak:.0f} MB, TensorFlow {tensorflow}"
+
+    try:
+        while True:
+            if server.poll() is not None or time.monotonic() - started > 180:
+                raise SystemExit(f"the ONNX function did not become ready; its log ({log}) ends:\n"
+                                 f"{log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)
+        cold_start = time.monotonic() - started
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for truth, png in digit_pngs(4):
+                answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
+                best = answer["predictions"][0]
+                print(f"digit {truth}: {best['label']} ({best['score']:.2f}), {answer['latency_ms']:.1f} ms"
+                      f"   [onnx v{answer['model']['version']}: cold start {cold_start:.2f} s, {memory()}]")
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
 def retrain_with_the_argo_pipeline() -> None:
     """Generate an argo-pipeline project and run it locally twice: the second run retrains and is promoted only if
     it beats the champion like for like."""
@@ -133,7 +179,7 @@ def retrain_with_the_argo_pipeline() -> None:
 
     project = OUT / "digits-pipeline"
     new_digits = OUT / "new-digits"
-    banner("6. Generate an argo-pipeline project (the same steps as an Argo Workflows DAG, argo/*.yaml)")
+    banner("7. Generate an argo-pipeline project (the same steps as an Argo Workflows DAG, argo/*.yaml)")
     run(BIN / "tapml", "new", "argo-pipeline", "-o", project, "--no-input", "--force",
         "--set", "project_name=digits-pipeline")
     (project / "mlruns.db").unlink(missing_ok=True)  # a fresh registry: the first run makes the champion
@@ -150,11 +196,11 @@ def retrain_with_the_argo_pipeline() -> None:
         print(f"{label} run: version {decision['version']}, promoted: {decision['promoted']} ({decision['reason']})")
         return decision
 
-    banner("7. Run the pipeline locally, step by step (ingest, validate, train, evaluate, register, predict)")
+    banner("8. Run the pipeline locally, step by step (ingest, validate, train, evaluate, register, predict)")
     run_locally("first", "-p", "epochs=6", "-p", f"prediction-input={new_digits}")
     for line in (project / "pipeline-runs" / "first" / "predictions.csv").read_text().splitlines()[:5]:
         print(f"  predictions.csv: {line}")
-    banner("8. Retrain with one epoch; the new version is promoted only if it beats the champion")
+    banner("9. Retrain with one epoch; the new version is promoted only if it beats the champion")
     run_locally("second", "-p", "epochs=1")
     print(f"- the pipeline: {project} (README.md, argo/*.yaml, src/digits_pipeline/pipeline.py); its MLflow: "
           f"{BIN / 'mlflow'} ui --backend-store-uri sqlite:///{project / 'mlruns.db'}")
@@ -167,7 +213,7 @@ def run_notebooks(tracking: str) -> None:
     from nbclient import NotebookClient
 
     notebooks = OUT / "digits-notebooks"
-    banner("5. Generate a jupyter-utilities project and run its notebooks against the same MLflow store")
+    banner("6. Generate a jupyter-utilities project and run its notebooks against the same MLflow store")
     run(BIN / "tapml", "new", "jupyter-utilities", "-o", notebooks, "--no-input", "--force",
         "--set", "project_name=digits-notebooks")
     executed = notebooks / "executed"
@@ -207,6 +253,7 @@ def main() -> int:
     tracking = train()
     report_registry(tracking)
     serve_and_classify(tracking)
+    serve_with_onnx_runtime(tracking)
     run_notebooks(tracking)
     retrain_with_the_argo_pipeline()
     banner("Where to look")

@@ -28,8 +28,10 @@ DEEP_VARIANTS: dict[str, list[dict[str, object]]] = {
         {"data_source": "postgres", "mlflow_claim": True, "augmentation": False},
     ],
     "image-function": [
+        # The defaults serve MLflow with the ONNX runtime; these two add the ONNX runtime on a converted Keras file
+        # (the convert command) and the TensorFlow runtime (MobileNetV2, with its preprocessing in the graph).
         {"model_source": "keras_file", "allow_url_input": True, "log_predictions": True, "mlflow_claim": True},
-        {"model_source": "mobilenet_v2", "allow_url_input": True},
+        {"model_source": "mobilenet_v2", "runtime": "tensorflow", "allow_url_input": True},
     ],
     # Defaults: the bundled digits and batch prediction over a folder; then both from PostgreSQL tables.
     "argo-pipeline": [

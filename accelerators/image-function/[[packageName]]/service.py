@@ -18,12 +18,13 @@ import numpy as np
 from .batching import MicroBatcher
 from .errors import RequestError
 from .imaging import decode, to_array
-from .model import LoadedModel, ModelHolder
+from .model import LoadedModel, ModelHolder, UnservableModel
 [[if #logPredictions]]from .prediction_log import PredictionLog
 [[end #logPredictions]]from .settings import Settings[[if #modelSource == 'mlflow']]
-from .source_mlflow import ModelSource[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file']]
-from .source_keras_file import ModelSource[[end #modelSource == 'keras_file']][[if #modelSource == 'mobilenet_v2']]
-from .source_mobilenet import ModelSource[[end #modelSource == 'mobilenet_v2']]
+from .source_mlflow import ModelSource[[end #modelSource == 'mlflow']][[if #modelSource != 'mlflow' && #runtime == 'onnx']]
+from .source_onnx_file import ModelSource[[end #modelSource != 'mlflow' && #runtime == 'onnx']][[if #modelSource == 'keras_file' && #runtime == 'tensorflow']]
+from .source_keras_file import ModelSource[[end #modelSource == 'keras_file' && #runtime == 'tensorflow']][[if #modelSource == 'mobilenet_v2' && #runtime == 'tensorflow']]
+from .source_mobilenet import ModelSource[[end #modelSource == 'mobilenet_v2' && #runtime == 'tensorflow']]
 [[if #allowUrlInput]]from .url_guard import UrlFetcher, UrlPolicy
 [[end #allowUrlInput]]
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class Service:
         self._watcher: threading.Thread | None = None
         self.swaps = 0
         self.last_load_error: str | None = None
+        self._refused: set[str] = set()  # versions found unservable: not loaded again
 
     # --- life cycle -------------------------------------------------------------------------------
 
@@ -89,11 +91,15 @@ class Service:
             self.source.bound_calls(deadline - time.monotonic())
             try:
                 return self.source.load()
+            except UnservableModel as exc:  # loading it again cannot help
+                raise RuntimeError(f"cannot serve the model from {self.source.describe()}: {first_line(exc)}") from exc
             except Exception as exc:
                 self.last_load_error = first_line(exc)
                 if time.monotonic() + delay > deadline:
+                    timeout = self.settings.model_load_timeout_seconds
                     raise RuntimeError(
-                        f"could not load the model from {self.source.describe()}: {self.last_load_error}"
+                        f"could not load the model from {self.source.describe()} within "
+                        f"MODEL_LOAD_TIMEOUT_SECONDS={timeout:g}: {self.last_load_error}"
                     ) from exc
                 log.warning(
                     "loading %s failed (%s); retrying in %.0f s", self.source.describe(), self.last_load_error, delay
@@ -112,9 +118,13 @@ class Service:
         current = self.holder.current
         try:
             version = self.source.latest()
-            if current is not None and version == current.version:
+            if (current is not None and version == current.version) or version in self._refused:
                 return False
             fresh = self.source.load(version)
+        except UnservableModel as exc:
+            self._refused.add(version)
+            log.error("not serving version %s: %s; still serving the current one", version, first_line(exc))
+            return False
         except Exception:
             log.exception("checking %s for a new model failed; still serving the current one", self.source.describe())
             return False

@@ -99,12 +99,14 @@ class Variable:
 VARIABLES: tuple[Variable, ...] = ([[if #modelSource == 'mlflow']]
     Variable("MODEL_NAME", "model_name", "[[registeredModel]]", "registered model to serve"),
     Variable("MODEL_ALIAS", "model_alias", "[[modelAlias]]", "alias to serve and follow"),
-    Variable("ALIAS_POLL_SECONDS", "alias_poll_seconds", "[[aliasPollSeconds]]", "how often the alias is checked", seconds),[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file']]
-    Variable("MODEL_PATH", "model_path", "[[modelPath]]", "the Keras model file"),[[end #modelSource == 'keras_file']]
-[[if #modelSource == 'mobilenet_v2']]    Variable(
+    Variable("ALIAS_POLL_SECONDS", "alias_poll_seconds", "[[aliasPollSeconds]]", "how often the alias is checked", seconds),[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file' && #runtime == 'onnx']]
+    Variable("MODEL_PATH", "model_path", "[[modelPath]]", "the Keras model file; its .onnx form beside it is served"),[[end #modelSource == 'keras_file' && #runtime == 'onnx']][[if #modelSource == 'keras_file' && #runtime == 'tensorflow']]
+    Variable("MODEL_PATH", "model_path", "[[modelPath]]", "the Keras model file"),[[end #modelSource == 'keras_file' && #runtime == 'tensorflow']][[if #modelSource == 'mobilenet_v2' && #runtime == 'onnx']]
+    Variable("MODEL_PATH", "model_path", "model/mobilenet_v2.onnx", "MobileNetV2 in ONNX form (python -m <package>.convert)"),[[end #modelSource == 'mobilenet_v2' && #runtime == 'onnx']]
+[[if #modelSource == 'mobilenet_v2' && #runtime == 'tensorflow']]    Variable(
         "MOBILENET_WEIGHTS", "mobilenet_weights", "imagenet", "'imagenet' (downloaded) or a local .weights.h5 file"
     ),
-[[end #modelSource == 'mobilenet_v2']]    Variable("LABELS_PATH", "labels_path", "[[labelsPath]]", "class names (JSON), when the model has none"),
+[[end #modelSource == 'mobilenet_v2' && #runtime == 'tensorflow']]    Variable("LABELS_PATH", "labels_path", "[[labelsPath]]", "class names (JSON), when the model has none"),
     Variable(
         "MODEL_LOAD_TIMEOUT_SECONDS",
         "model_load_timeout_seconds",
@@ -157,9 +159,10 @@ class Settings:
     model_name: str = "[[registeredModel]]"  # fmt: skip
     model_alias: str = "[[modelAlias]]"  # fmt: skip
     alias_poll_seconds: float = 30.0[[end #modelSource == 'mlflow']][[if #modelSource == 'keras_file']]
-    model_path: str = "[[modelPath]]"  # fmt: skip[[end #modelSource == 'keras_file']]
-[[if #modelSource == 'mobilenet_v2']]    mobilenet_weights: str = "imagenet"
-[[end #modelSource == 'mobilenet_v2']]    labels_path: str = "[[labelsPath]]"  # fmt: skip
+    model_path: str = "[[modelPath]]"  # fmt: skip[[end #modelSource == 'keras_file']][[if #modelSource == 'mobilenet_v2' && #runtime == 'onnx']]
+    model_path: str = "model/mobilenet_v2.onnx"[[end #modelSource == 'mobilenet_v2' && #runtime == 'onnx']]
+[[if #modelSource == 'mobilenet_v2' && #runtime == 'tensorflow']]    mobilenet_weights: str = "imagenet"
+[[end #modelSource == 'mobilenet_v2' && #runtime == 'tensorflow']]    labels_path: str = "[[labelsPath]]"  # fmt: skip
     model_load_timeout_seconds: float = 300.0
     top_k: int = 5
     max_batch_size: int = 16

@@ -10,7 +10,8 @@ import hashlib
 import logging
 from pathlib import Path
 
-from .model import CompiledModel, LoadedModel, read_class_names
+from .model import LoadedModel, read_class_names
+from .runtime_tensorflow import CompiledModel
 from .settings import Settings
 
 log = logging.getLogger(__name__)

@@ -1,8 +1,9 @@
 """Shared fixtures: test images, a small model trained here, and the real server on 127.0.0.1.
 
-Everything runs on loopback: the model is trained in the session, [[if #modelSource == 'mlflow']]registered in a real MLflow
+Everything runs on loopback: the model is trained in the session, [[if #runtime == 'onnx']]converted to ONNX, [[end #runtime == 'onnx']][[if #modelSource == 'mlflow']]registered in a real MLflow
 server started for the session, [[end #modelSource == 'mlflow']]and served by `python -m [[packageName]]` in a subprocess.
-"""
+[[if #runtime == 'onnx']]TensorFlow is here for the tests only (training and converting); the server never imports it.
+[[end #runtime == 'onnx']]"""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import signal
 import socket
 import subprocess
 import sys
-import time
+[[if #modelSource == 'mlflow' && #runtime == 'onnx']]import tempfile
+[[end #modelSource == 'mlflow' && #runtime == 'onnx']]import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +25,12 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+[[if #runtime == 'onnx']]
+from [[packageName]] import onnx_export
 
+# test_onnx_export.py, shared with cnn-trainer, imports the module by its own name, as it is tested where it is written.
+sys.modules.setdefault("onnx_export", onnx_export)
+[[end #runtime == 'onnx']]
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "[[packageName]]"
 CLASS_NAMES = [f"digit-{digit}" for digit in range(10)]
@@ -195,7 +202,27 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
         stop_group(process, timeout=5)  # a throwaway server: no need to wait for a clean exit[[end #logPredictions || #modelSource == 'mlflow']][[if #modelSource == 'mlflow']]
 
 
-def register_version(models: ServedModels, model: Any, alias: str = "champion") -> str:
+[[if #runtime == 'onnx']]def register_version(models: ServedModels, model: Any, alias: str = "champion", onnx_form: bool = True) -> str:
+    """Log and register `model` exactly as cnn-trainer does (with its ONNX form unless `onnx_form` is false, as an
+    older trainer did), point the alias at it; returns the version."""
+    import mlflow
+    import mlflow.tensorflow
+
+    metadata: dict[str, Any] = {"class_names": CLASS_NAMES, "input_shape": [8, 8, 1]}
+    with tempfile.TemporaryDirectory() as scratch, mlflow.start_run():
+        form = None
+        if onnx_form:
+            check_images = np.random.default_rng(0).integers(0, 256, (64, 8, 8, 1), dtype=np.uint8)
+            form = onnx_export.export(model, check_images, Path(scratch) / onnx_export.FILE_NAME)
+            assert form.available, form.reason
+            metadata[onnx_export.METADATA_KEY] = form.metadata()
+        info = mlflow.tensorflow.log_model(
+            model,
+            name="model",
+            metadata=metadata,
+            pip_requirements=["tensorflow-cpu==2.21.0"],
+            extra_files=[str(form.path)] if form else None,
+        )[[end #runtime == 'onnx']][[if #runtime == 'tensorflow']]def register_version(models: ServedModels, model: Any, alias: str = "champion") -> str:
     """Log and register `model` exactly as cnn-trainer does, point the alias at it; returns the version."""
     import mlflow
     import mlflow.tensorflow
@@ -206,7 +233,7 @@ def register_version(models: ServedModels, model: Any, alias: str = "champion") 
             name="model",
             metadata={"class_names": CLASS_NAMES, "input_shape": [8, 8, 1]},
             pip_requirements=["tensorflow-cpu==2.21.0"],
-        )
+        )[[end #runtime == 'tensorflow']]
     version = str(mlflow.register_model(info.model_uri, models.name).version)
     mlflow.MlflowClient().set_registered_model_alias(models.name, alias, version)
     models.by_version[version] = model
@@ -238,10 +265,15 @@ def served_models(tmp_path_factory: pytest.TempPathFactory, digits: Digits) -> S
     folder = tmp_path_factory.mktemp("model")
     model = train_digits_model(digits, seed=1)
     model.save(folder / "digits.keras")
-    (folder / "labels.json").write_text(json.dumps(CLASS_NAMES), encoding="utf-8")
+    (folder / "labels.json").write_text(json.dumps(CLASS_NAMES), encoding="utf-8")[[if #runtime == 'onnx']]
+    from [[packageName]].convert import main as convert
     from [[packageName]].settings import Settings
-    from [[packageName]].source_keras_file import ModelSource
+    from [[packageName]].source_onnx_file import ModelSource
 
+    assert convert([str(folder / "digits.keras")]) == 0  # writes digits.onnx beside it, as a user would[[end #runtime == 'onnx']]
+[[if #runtime == 'tensorflow']]    from [[packageName]].settings import Settings
+    from [[packageName]].source_keras_file import ModelSource
+[[end #runtime == 'tensorflow']]
     version = ModelSource(Settings(model_path=str(folder / "digits.keras"))).latest()
     return ServedModels(
         name="digits",
@@ -259,7 +291,15 @@ def served_models(tmp_path_factory: pytest.TempPathFactory) -> ServedModels:
     model = mobilenet_v2.MobileNetV2(weights=None)
     model.save_weights(folder / "mobilenet_v2.weights.h5")
     index = {str(i): [f"n{i:08d}", f"class-{i}"] for i in range(1000)}
-    (folder / "imagenet_class_index.json").write_text(json.dumps(index), encoding="utf-8")
+    (folder / "imagenet_class_index.json").write_text(json.dumps(index), encoding="utf-8")[[if #runtime == 'onnx']]
+    from [[packageName]].convert import main as convert
+
+    env = {"MODEL_PATH": str(folder / "mobilenet_v2.onnx"), "LABELS_PATH": str(folder / "imagenet_class_index.json")}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        assert convert(["--weights", str(folder / "mobilenet_v2.weights.h5")]) == 0  # as a user would, once
+    return ServedModels(name="mobilenet_v2", by_version={}, env=env)[[end #runtime == 'onnx']][[if #runtime == 'tensorflow']]
     return ServedModels(
         name="mobilenet_v2",
         by_version={},
@@ -267,7 +307,7 @@ def served_models(tmp_path_factory: pytest.TempPathFactory) -> ServedModels:
             "MOBILENET_WEIGHTS": str(folder / "mobilenet_v2.weights.h5"),
             "LABELS_PATH": str(folder / "imagenet_class_index.json"),
         },
-    )
+    )[[end #runtime == 'tensorflow']]
 [[end #modelSource == 'mobilenet_v2']]
 
 # --- the server ----------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from [[packageName]].batching import MicroBatcher, QueueFull
-from [[packageName]].model import LoadedModel, batch_buckets
-
+from [[packageName]].model import LoadedModel
+[[if #runtime == 'tensorflow']]from [[packageName]].runtime_tensorflow import batch_buckets
+[[end #runtime == 'tensorflow']]
 
 class SlowModel:
     """Returns each input's first pixel as its 'probability'; records the batch sizes it saw."""
@@ -57,13 +58,13 @@ def batcher():
         instance.stop()
 
 
-def test_buckets() -> None:
+[[if #runtime == 'tensorflow']]def test_buckets() -> None:
     assert batch_buckets(1) == (1,)
     assert batch_buckets(16) == (1, 2, 4, 8, 16)
     assert batch_buckets(12) == (1, 2, 4, 8, 12)
 
 
-def test_a_lone_request_does_not_wait_for_company(batcher) -> None:
+[[end #runtime == 'tensorflow']]def test_a_lone_request_does_not_wait_for_company(batcher) -> None:
     model = SlowModel(seconds=0)
     queue = batcher(max_wait_ms=500)
     started = time.perf_counter()

@@ -18,9 +18,19 @@ import time
 [[end #modelSource == 'mlflow']]from pathlib import Path
 
 import pytest
-
-from conftest import PACKAGE, ROOT, free_port, stop_group
-
+[[if #modelSource == 'mlflow' && #runtime == 'onnx']]
+from conftest import (
+    PACKAGE,
+    ROOT,
+    Digits,
+    ServedModels,
+    free_port,
+    register_version,
+    stop_group,
+    train_digits_model,
+)[[end #modelSource == 'mlflow' && #runtime == 'onnx']]
+[[if #modelSource != 'mlflow' || #runtime == 'tensorflow']]from conftest import PACKAGE, ROOT, free_port, stop_group
+[[end #modelSource != 'mlflow' || #runtime == 'tensorflow']]
 STOP_SECONDS = 10  # generous: the point is "not minutes"
 
 
@@ -130,9 +140,10 @@ def silent_server() -> None:
 @pytest.fixture
 def stuck_env(tmp_path: Path) -> dict[str, str]:
     """A start-up whose model load keeps failing and retrying."""[[if #modelSource == 'keras_file']]
-    return base_env(MODEL_PATH=str(tmp_path / "missing.keras"))[[end #modelSource == 'keras_file']]
-[[if #modelSource != 'keras_file']]    return base_env(MOBILENET_WEIGHTS=str(tmp_path / "missing.weights.h5"))
-[[end #modelSource != 'keras_file']]
+    return base_env(MODEL_PATH=str(tmp_path / "missing.keras"))[[end #modelSource == 'keras_file']][[if #modelSource != 'keras_file' && #runtime == 'onnx']]
+    return base_env(MODEL_PATH=str(tmp_path / "missing.onnx"))[[end #modelSource != 'keras_file' && #runtime == 'onnx']]
+[[if #modelSource != 'keras_file' && #runtime == 'tensorflow']]    return base_env(MOBILENET_WEIGHTS=str(tmp_path / "missing.weights.h5"))
+[[end #modelSource != 'keras_file' && #runtime == 'tensorflow']]
 
 def wait_until_stuck(process: subprocess.Popen[bytes], log: Path, silent_server: None) -> None:
     """Until the server process has failed to load the model once and waits to retry."""
@@ -190,4 +201,14 @@ def test_an_incomplete_mlflow_binding_is_one_line(tmp_path: Path) -> None:
     result = run({**base_env(), "SERVICE_BINDING_ROOT": str(folder.parent)})
     assert result.returncode == 2, result.stderr
     assert_one_error_line(result.stderr, str(folder), "neither 'uri' nor 'host'")
-[[end #logPredictions || #modelSource == 'mlflow']]
+[[end #logPredictions || #modelSource == 'mlflow']][[if #modelSource == 'mlflow' && #runtime == 'onnx']]
+
+def test_a_version_without_an_onnx_form_is_one_line_at_once(served_models: ServedModels, digits: Digits) -> None:
+    register_version(served_models, train_digits_model(digits, seed=3), alias="keras-only", onnx_form=False)
+    started = time.monotonic()
+    result = run(base_env(**{**served_models.env, "MODEL_ALIAS": "keras-only"}))
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result.stderr, "has no ONNX form", "runtime=tensorflow")
+    assert elapsed < 60, f"took {elapsed:.0f} s: retried as if the next attempt could succeed"
+[[end #modelSource == 'mlflow' && #runtime == 'onnx']]

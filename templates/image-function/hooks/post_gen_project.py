@@ -157,12 +157,18 @@ def remove(root: Path, globs: list[str]) -> None:
 
 import json  # noqa: E402
 
-CHECKS = json.loads('{"alias_poll_seconds": {"max": 86400, "min": 1, "type": "integer"}, "allow_url_input": {"type": "boolean"}, "concurrency_target": {"max": 1000, "min": 1, "type": "integer"}, "description": {"pattern": "^[^\\"\\\\\\\\{}\\\\[\\\\]\\\\x00-\\\\x1f]{1,200}$", "type": "string"}, "git_branch": {"pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", "type": "string"}, "git_url": {"pattern": "^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._~/-]+$", "type": "string"}, "has_tests": {"type": "boolean"}, "labels_path": {"pattern": "^[A-Za-z0-9._/-]{1,200}$", "type": "string"}, "log_predictions": {"type": "boolean"}, "log_sample_percent": {"max": 100, "min": 1, "type": "integer"}, "max_batch_size": {"max": 256, "min": 1, "type": "integer"}, "max_megapixels": {"max": 1000, "min": 1, "type": "integer"}, "max_scale": {"max": 1000, "min": 1, "type": "integer"}, "max_upload_mb": {"max": 100, "min": 1, "type": "integer"}, "max_wait_ms": {"max": 1000, "min": 0, "type": "integer"}, "min_scale": {"max": 100, "min": 0, "type": "integer"}, "mlflow_claim": {"type": "boolean"}, "model_alias": {"pattern": "^[A-Za-z][A-Za-z0-9_-]{0,62}$", "type": "string"}, "model_path": {"pattern": "^[A-Za-z0-9._/-]{1,200}$", "type": "string"}, "model_source": {"choices": ["mlflow", "keras_file", "mobilenet_v2"], "type": "choice"}, "owner": {"pattern": "^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$", "type": "string"}, "project_name": {"pattern": "^(?=.{1,40}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$", "type": "string"}, "queue_size": {"max": 10000, "min": 1, "type": "integer"}, "registered_model": {"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", "type": "string"}, "top_k": {"max": 1000, "min": 1, "type": "integer"}, "url_allowed_hosts": {"pattern": "^\\\\.?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(,\\\\.?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)*$", "type": "string"}}')
+CHECKS = json.loads('{"alias_poll_seconds": {"max": 86400, "min": 1, "type": "integer"}, "allow_url_input": {"type": "boolean"}, "concurrency_target": {"max": 1000, "min": 1, "type": "integer"}, "description": {"pattern": "^[^\\"\\\\\\\\{}\\\\[\\\\]\\\\x00-\\\\x1f]{1,200}$", "type": "string"}, "git_branch": {"pattern": "^[A-Za-z0-9][A-Za-z0-9._/-]{0,99}$", "type": "string"}, "git_url": {"pattern": "^https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._~/-]+$", "type": "string"}, "has_tests": {"type": "boolean"}, "labels_path": {"pattern": "^[A-Za-z0-9._/-]{1,200}$", "type": "string"}, "log_predictions": {"type": "boolean"}, "log_sample_percent": {"max": 100, "min": 1, "type": "integer"}, "max_batch_size": {"max": 256, "min": 1, "type": "integer"}, "max_megapixels": {"max": 1000, "min": 1, "type": "integer"}, "max_scale": {"max": 1000, "min": 1, "type": "integer"}, "max_upload_mb": {"max": 100, "min": 1, "type": "integer"}, "max_wait_ms": {"max": 1000, "min": 0, "type": "integer"}, "min_scale": {"max": 100, "min": 0, "type": "integer"}, "mlflow_claim": {"type": "boolean"}, "model_alias": {"pattern": "^[A-Za-z][A-Za-z0-9_-]{0,62}$", "type": "string"}, "model_path": {"pattern": "^[A-Za-z0-9._/-]{1,200}$", "type": "string"}, "model_source": {"choices": ["mlflow", "keras_file", "mobilenet_v2"], "type": "choice"}, "owner": {"pattern": "^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$", "type": "string"}, "project_name": {"pattern": "^(?=.{1,40}$)[a-z][a-z0-9]*(-[a-z0-9]+)*$", "type": "string"}, "queue_size": {"max": 10000, "min": 1, "type": "integer"}, "registered_model": {"pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$", "type": "string"}, "runtime": {"choices": ["onnx", "tensorflow"], "type": "choice"}, "top_k": {"max": 1000, "min": 1, "type": "integer"}, "url_allowed_hosts": {"pattern": "^\\\\.?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?(,\\\\.?[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?)*$", "type": "string"}}')
 {% endraw %}FILES = [
     {"path": "{{cookiecutter.__package_name}}/source_mlflow.py", "when": "model_source == 'mlflow'"},
-    {"path": "{{cookiecutter.__package_name}}/source_keras_file.py", "when": "model_source == 'keras_file'"},
-    {"path": "{{cookiecutter.__package_name}}/source_mobilenet.py", "when": "model_source == 'mobilenet_v2'"},
-    {"path": "model/README.md", "when": "model_source == 'keras_file'"},
+    {"path": "{{cookiecutter.__package_name}}/source_keras_file.py", "when": "model_source == 'keras_file' and runtime == 'tensorflow'"},
+    {"path": "{{cookiecutter.__package_name}}/source_mobilenet.py", "when": "model_source == 'mobilenet_v2' and runtime == 'tensorflow'"},
+    {"path": "{{cookiecutter.__package_name}}/source_onnx_file.py", "when": "model_source != 'mlflow' and runtime == 'onnx'"},
+    {"path": "{{cookiecutter.__package_name}}/runtime_onnx.py", "when": "runtime == 'onnx'"},
+    {"path": "{{cookiecutter.__package_name}}/runtime_tensorflow.py", "when": "runtime == 'tensorflow'"},
+    {"path": "{{cookiecutter.__package_name}}/onnx_export.py", "when": "runtime == 'onnx'"},
+    {"path": "{{cookiecutter.__package_name}}/convert.py", "when": "model_source != 'mlflow' and runtime == 'onnx'"},
+    {"path": "requirements-convert.txt", "when": "model_source != 'mlflow' and runtime == 'onnx'"},
+    {"path": "model/README.md", "when": "model_source == 'keras_file' or (model_source == 'mobilenet_v2' and runtime == 'onnx')"},
     {"path": "{{cookiecutter.__package_name}}/mlflow_setup.py", "when": "model_source == 'mlflow' or log_predictions"},
     {"path": "tests/test_mlflow_setup.py", "when": "model_source == 'mlflow' or log_predictions"},
     {"path": "{{cookiecutter.__package_name}}/url_guard.py", "when": "allow_url_input"},
@@ -172,6 +178,9 @@ CHECKS = json.loads('{"alias_poll_seconds": {"max": 86400, "min": 1, "type": "in
     {"path": "tests/test_url_guard.py", "when": "allow_url_input"},
     {"path": "tests/test_url_input.py", "when": "allow_url_input"},
     {"path": "tests/test_prediction_log.py", "when": "log_predictions"},
+    {"path": "tests/test_onnx_export.py", "when": "runtime == 'onnx'"},
+    {"path": "tests/test_without_tensorflow.py", "when": "runtime == 'onnx'"},
+    {"path": "tests/test_convert.py", "when": "model_source != 'mlflow' and runtime == 'onnx'"},
     {"path": "config/test-pipeline.yaml", "when": "has_tests"},
 ]
 ANSWERS = json.loads(r'''{
@@ -181,6 +190,7 @@ ANSWERS = json.loads(r'''{
     "git_url": {{ cookiecutter.git_url | tojson }},
     "git_branch": {{ cookiecutter.git_branch | tojson }},
     "model_source": {{ cookiecutter.model_source | tojson }},
+    "runtime": {{ cookiecutter.runtime | tojson }},
     "registered_model": {{ cookiecutter.registered_model | tojson }},
     "model_alias": {{ cookiecutter.model_alias | tojson }},
     "alias_poll_seconds": {{ cookiecutter.alias_poll_seconds | tojson }},

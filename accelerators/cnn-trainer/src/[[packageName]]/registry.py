@@ -2,13 +2,14 @@
 """Registering a trained model: the champion scored again, the promotion decision, the model card, the alias.
 
 The decision is `promotion.decide` and the card's text `model_card.render`; this module gathers their facts and
-writes the outcome to MLflow: the version's tags and description, the run's tags and MODEL_CARD.md, and last the
-champion alias, so that a version is complete before serving can pick it up.
+writes the outcome to MLflow: the version's tags (the promotion, and the ONNX form's figures or why there is none)
+and description, the run's tags and MODEL_CARD.md, and last the champion alias, so that a version is complete before
+serving can pick it up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import mlflow
@@ -70,14 +71,14 @@ def register_and_promote(
     client: MlflowClient,
     new: Candidate,
     run_id: str,
-    model_uri: str,
+    logged: tracking.Logged,
     splits: Splits,
     result: Evaluation,
     parameters: Mapping[str, object],
 ) -> Registration:
     """Register the candidate in the active run; give it the champion alias only as `promotion.decide` says."""
     name = new.name
-    version = tracking.register(model_uri, name, result.accuracy)
+    version = tracking.register(logged.uri, name, result.accuracy)
     candidate = Contender(version, new.input_shape, splits.class_names, new.holdout.held_out_key())
     champion, champion_accuracy = score_champion(client, name, candidate, splits.test)
     decision = decide(
@@ -93,12 +94,13 @@ def register_and_promote(
     metrics = {METRIC: result.accuracy}
     if champion is not None and champion_accuracy is not None:
         metrics[f"{METRIC} of champion version {champion.version}"] = champion_accuracy
-    card = card_for(new, version, run_id, splits, result, metrics, decision, parameters)
+    forms = ("Keras model `data/model.keras`, for TensorFlow", logged.onnx.describe("held-out images"))
+    card = card_for(new, version, run_id, splits, result, metrics, decision, parameters, forms)
     text = model_card.render(card)
     mlflow.log_text(text, model_card.ARTIFACT_PATH)
     outcome = {"promoted": str(decision.promote).lower(), "promotion": decision.reason}
     mlflow.set_tags(outcome)
-    tracking.tag_version(client, name, version, outcome)
+    tracking.tag_version(client, name, version, {**outcome, **logged.onnx.tags()})
     description = model_card.render(card, max_chars=tracking.MAX_DESCRIPTION_CHARS)
     tracking.describe_version(client, name, version, description)
     if decision.promote:
@@ -134,6 +136,7 @@ def card_for(
     metrics: Mapping[str, float],
     decision: Decision,
     parameters: Mapping[str, object],
+    forms: Sequence[str],
 ) -> model_card.ModelCard:
     classes = splits.class_names
     height, width, channels = new.input_shape
@@ -172,4 +175,5 @@ def card_for(
         intended_use=INTENDED_USE,
         limitations=limitations,
         parameters=parameters,
+        forms=forms,
     )

@@ -4,12 +4,16 @@
 The model contract (the serving side relies on it): registered model REGISTERED_MODEL_NAME, alias `champion`,
 flavour tensorflow logged under the name `model` with metadata `class_names` and `input_shape` [H, W, C] (and
 `holdout`, the rule that chose its held-out images); input float32 (N, H, W, C) raw pixels 0..255; output float32
-softmax probabilities (N, classes). Each version's description is its model card.
+softmax probabilities (N, classes). The same logged model, so the same registered version, carries the model's ONNX
+form as the extra file `extra_files/model.onnx` when it converts and agrees with the Keras model on the held-out
+images; metadata `onnx` says where it is and how close the two forms are, or why there is none (see onnx_export.py).
+Each version's description is its model card.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +23,7 @@ import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from . import mlflow_setup
+from . import mlflow_setup, onnx_export
 from .errors import UserError
 from .holdout import HoldoutRule
 
@@ -69,26 +73,48 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def log_model(model: keras.Model, class_names: Sequence[str], example: np.ndarray, holdout: HoldoutRule) -> str:
-    """Log the Keras model with its signature and metadata; returns its model URI."""
+@dataclass(frozen=True)
+class Logged:
+    """A logged model's URI and the outcome of its ONNX export (stored with it, or the reason it is not)."""
+
+    uri: str
+    onnx: onnx_export.OnnxForm
+
+
+def log_model(
+    model: keras.Model, class_names: Sequence[str], example: np.ndarray, holdout: HoldoutRule, held_out: np.ndarray
+) -> Logged:
+    """Log the Keras model with its signature and metadata, and its ONNX form when that agrees on `held_out`."""
     import mlflow.tensorflow
     import tensorflow as tf
     from mlflow.models import infer_signature
 
     signature = infer_signature(example, model.predict(example, verbose=0))
-    info = mlflow.tensorflow.log_model(
-        model,
-        name=MODEL_NAME,
-        signature=signature,
-        # Explicit requirements: inferring them takes seconds and lists both tensorflow and tensorflow-cpu.
-        pip_requirements=[f"tensorflow-cpu=={tf.__version__}", f"mlflow=={mlflow.__version__}"],
-        metadata={
-            "class_names": list(class_names),
-            "input_shape": list(model.input_shape[1:]),
-            "holdout": holdout.as_metadata(),
-        },
-    )
-    return info.model_uri
+    with tempfile.TemporaryDirectory(prefix="onnx-export-") as scratch:
+        form = onnx_export.export(model, held_out, Path(scratch) / onnx_export.FILE_NAME)
+        info = mlflow.tensorflow.log_model(
+            model,
+            name=MODEL_NAME,
+            signature=signature,
+            # Explicit requirements: inferring them takes seconds and lists both tensorflow and tensorflow-cpu.
+            pip_requirements=[f"tensorflow-cpu=={tf.__version__}", f"mlflow=={mlflow.__version__}"],
+            metadata={
+                "class_names": list(class_names),
+                "input_shape": list(model.input_shape[1:]),
+                "holdout": holdout.as_metadata(),
+                onnx_export.METADATA_KEY: form.metadata(),
+            },
+            extra_files=[str(form.path)] if form.path else None,  # stored as extra_files/model.onnx
+        )
+    return Logged(info.model_uri, form)
+
+
+def record_onnx_outcome(logged: Logged) -> str:
+    """Tag the active run with the ONNX export's outcome; returns the line to print about it."""
+    mlflow.set_tags(logged.onnx.tags())
+    if logged.onnx.available:
+        return logged.onnx.describe("held-out images")
+    return f"{logged.onnx.describe()}; the version is registered in Keras form only"
 
 
 def register(model_uri: str, name: str, test_accuracy: float) -> str:

@@ -28,6 +28,7 @@ def card() -> ModelCard:
         intended_use="Sorting photos of pets.",
         limitations=("Only cats and dogs.", "Small images."),
         parameters={"epochs": 6, "image_size": 16},
+        forms=("Keras model `data/model.keras`", "ONNX form `extra_files/model.onnx`: agrees on 300 images"),
     )
 
 
@@ -47,6 +48,7 @@ def test_the_card_holds_every_fact(card):
         "| held-out accuracy | 0.9000 |",
         "| champion held-out accuracy | 0.8500 |",
         "- Input: float32 (N, 16, 16, 1)",
+        "- Output: float32 probabilities (N, 2)\n- Keras model `data/model.keras`\n- ONNX form `extra_files/model.onnx`",
         "| epochs | 6 |",
         "## Intended use\n\nSorting photos of pets.",
         "- Only cats and dogs.\n- Small images.",

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pytest
 from mlflow import MlflowClient
 
+from {{ cookiecutter.__package_name }} import onnx_export, tracking
 from {{ cookiecutter.__package_name }}.config import CHANNELS, load_settings
+from {{ cookiecutter.__package_name }}.holdout import HoldoutRule
 from {{ cookiecutter.__package_name }}.train import TrainingResult, train
 
 from conftest import IMAGE_SIZE, fast_flags
@@ -164,6 +167,53 @@ def test_each_version_carries_its_model_card(cycles, mlflow_server, tmp_path):
     assert f"| held-out accuracy of champion version {first.version} | {champion_accuracy:.4f} |" in card
     assert better.result.registration is not None and better.result.registration.decision.reason in card
     assert confusion_total(card) == held_out, "the confusion matrix counts every held-out image once"
+
+
+def test_each_version_carries_its_onnx_form_which_gives_the_keras_answers(cycles, mlflow_server, tmp_path):
+    import onnxruntime
+
+    better = cycles["better"]
+    client = MlflowClient(mlflow_server)
+    version = client.get_model_version(MODEL, better.version)
+    held_out = int(client.get_run(better.result.run_id).data.params["test_images"])
+    uri = f"models:/{MODEL}/{better.version}"
+
+    assert version.tags["onnx"] == onnx_export.ARTIFACT_PATH
+    assert float(version.tags["onnx_max_difference"]) <= float(version.tags["onnx_tolerance"]) == onnx_export.TOLERANCE
+    form = mlflow.models.get_model_info(uri).metadata[onnx_export.METADATA_KEY]
+    assert (form["path"], form["checked_images"], form["same_top1"]) == (onnx_export.ARTIFACT_PATH, held_out, held_out)
+    assert f"same top-1 class on {held_out} of {held_out} held-out images" in better.output
+    assert f"ONNX form `{onnx_export.ARTIFACT_PATH}`" in version.description, "the model card names it"
+
+    # One version, both forms: what the registry hands out answers as the Keras model does.
+    path = mlflow.artifacts.download_artifacts(artifact_uri=f"{uri}/{form['path']}", dst_path=str(tmp_path))
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    images = np.random.default_rng(3).integers(0, 256, (16, IMAGE_SIZE, IMAGE_SIZE, CHANNELS)).astype(np.float32)
+    (scores,) = session.run(None, {onnx_export.INPUT_NAME: images})
+    expected = tracking.load(uri).model.predict(images, verbose=0)
+    np.testing.assert_allclose(scores, expected, atol=onnx_export.TOLERANCE)
+
+
+def test_a_model_whose_onnx_check_fails_is_registered_in_keras_form_with_the_reason(local_tracking_uri, workdir):
+    import keras
+
+    mlflow.set_tracking_uri(local_tracking_uri)
+    mlflow.set_experiment("no-onnx-form")
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
+    )
+    wrong_size = np.zeros((3, 5, 5, 1), dtype=np.uint8)  # the check cannot run on these: it fails, the export with it
+    with mlflow.start_run():
+        logged = tracking.log_model(model, ["a", "b"], np.zeros((1, 4, 4, 1), "float32"), HoldoutRule("s"), wrong_size)
+    version = tracking.register(logged.uri, "no-onnx-form", 0.5)
+
+    assert not logged.onnx.available
+    assert logged.onnx.reason.startswith("the converted model cannot be checked: ")
+    uri = f"models:/no-onnx-form/{version}"
+    assert mlflow.models.get_model_info(uri).metadata["onnx"] == {"unavailable": logged.onnx.reason}
+    files = {item.path for item in mlflow.artifacts.list_artifacts(artifact_uri=uri)}
+    assert "MLmodel" in files and "extra_files" not in files
+    assert tracking.load(uri).model.predict(np.zeros((1, 4, 4, 1), "float32"), verbose=0).shape == (1, 2)
 
 
 def confusion_total(card: str) -> int:

@@ -1,7 +1,10 @@
 """Shared fixtures: test images, a small model trained here, and the real server on 127.0.0.1.
 
-Everything runs on loopback: the model is trained in the session, {% if cookiecutter.model_source == 'mlflow' %}registered in a real MLflow
+Everything runs on loopback: the model is trained in the session, {% if cookiecutter.runtime == 'onnx' %}converted to ONNX, {% endif %}{% if cookiecutter.model_source == 'mlflow' %}registered in a real MLflow
 server started for the session, {% endif %}and served by `python -m {{ cookiecutter.__package_name }}` in a subprocess.
+{%- if cookiecutter.runtime == 'onnx' %}
+TensorFlow is here for the tests only (training and converting); the server never imports it.
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ import signal
 import socket
 import subprocess
 import sys
+{%- if cookiecutter.runtime == 'onnx' and cookiecutter.model_source == 'mlflow' %}
+import tempfile
+{%- endif %}
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +31,14 @@ import httpx
 import numpy as np
 import pytest
 from PIL import Image
+
+{%- if cookiecutter.runtime == 'onnx' %}
+
+from {{ cookiecutter.__package_name }} import onnx_export
+
+# test_onnx_export.py, shared with cnn-trainer, imports the module by its own name, as it is tested where it is written.
+sys.modules.setdefault("onnx_export", onnx_export)
+{%- endif %}
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.__package_name }}"
@@ -200,6 +214,29 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 {%- if cookiecutter.model_source == 'mlflow' %}
 
 
+{% if cookiecutter.runtime == 'onnx' -%}
+def register_version(models: ServedModels, model: Any, alias: str = "champion", onnx_form: bool = True) -> str:
+    """Log and register `model` exactly as cnn-trainer does (with its ONNX form unless `onnx_form` is false, as an
+    older trainer did), point the alias at it; returns the version."""
+    import mlflow
+    import mlflow.tensorflow
+
+    metadata: dict[str, Any] = {"class_names": CLASS_NAMES, "input_shape": [8, 8, 1]}
+    with tempfile.TemporaryDirectory() as scratch, mlflow.start_run():
+        form = None
+        if onnx_form:
+            check_images = np.random.default_rng(0).integers(0, 256, (64, 8, 8, 1), dtype=np.uint8)
+            form = onnx_export.export(model, check_images, Path(scratch) / onnx_export.FILE_NAME)
+            assert form.available, form.reason
+            metadata[onnx_export.METADATA_KEY] = form.metadata()
+        info = mlflow.tensorflow.log_model(
+            model,
+            name="model",
+            metadata=metadata,
+            pip_requirements=["tensorflow-cpu==2.21.0"],
+            extra_files=[str(form.path)] if form else None,
+        )
+{%- else -%}
 def register_version(models: ServedModels, model: Any, alias: str = "champion") -> str:
     """Log and register `model` exactly as cnn-trainer does, point the alias at it; returns the version."""
     import mlflow
@@ -212,6 +249,7 @@ def register_version(models: ServedModels, model: Any, alias: str = "champion") 
             metadata={"class_names": CLASS_NAMES, "input_shape": [8, 8, 1]},
             pip_requirements=["tensorflow-cpu==2.21.0"],
         )
+{%- endif %}
     version = str(mlflow.register_model(info.model_uri, models.name).version)
     mlflow.MlflowClient().set_registered_model_alias(models.name, alias, version)
     models.by_version[version] = model
@@ -245,8 +283,16 @@ def served_models(tmp_path_factory: pytest.TempPathFactory, digits: Digits) -> S
     model = train_digits_model(digits, seed=1)
     model.save(folder / "digits.keras")
     (folder / "labels.json").write_text(json.dumps(CLASS_NAMES), encoding="utf-8")
+{%- if cookiecutter.runtime == 'onnx' %}
+    from {{ cookiecutter.__package_name }}.convert import main as convert
+    from {{ cookiecutter.__package_name }}.settings import Settings
+    from {{ cookiecutter.__package_name }}.source_onnx_file import ModelSource
+
+    assert convert([str(folder / "digits.keras")]) == 0  # writes digits.onnx beside it, as a user would
+{%- else %}
     from {{ cookiecutter.__package_name }}.settings import Settings
     from {{ cookiecutter.__package_name }}.source_keras_file import ModelSource
+{%- endif %}
 
     version = ModelSource(Settings(model_path=str(folder / "digits.keras"))).latest()
     return ServedModels(
@@ -267,6 +313,16 @@ def served_models(tmp_path_factory: pytest.TempPathFactory) -> ServedModels:
     model.save_weights(folder / "mobilenet_v2.weights.h5")
     index = {str(i): [f"n{i:08d}", f"class-{i}"] for i in range(1000)}
     (folder / "imagenet_class_index.json").write_text(json.dumps(index), encoding="utf-8")
+{%- if cookiecutter.runtime == 'onnx' %}
+    from {{ cookiecutter.__package_name }}.convert import main as convert
+
+    env = {"MODEL_PATH": str(folder / "mobilenet_v2.onnx"), "LABELS_PATH": str(folder / "imagenet_class_index.json")}
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        assert convert(["--weights", str(folder / "mobilenet_v2.weights.h5")]) == 0  # as a user would, once
+    return ServedModels(name="mobilenet_v2", by_version={}, env=env)
+{%- else %}
     return ServedModels(
         name="mobilenet_v2",
         by_version={},
@@ -275,6 +331,7 @@ def served_models(tmp_path_factory: pytest.TempPathFactory) -> ServedModels:
             "LABELS_PATH": str(folder / "imagenet_class_index.json"),
         },
     )
+{%- endif %}
 {%- endif %}
 
 

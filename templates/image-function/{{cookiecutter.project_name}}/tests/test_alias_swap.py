@@ -46,3 +46,27 @@ def test_alias_swap_under_load(server: Server, served_models: ServedModels, digi
         first_new = mine.index(new_version) if new_version in mine else len(mine)
         assert all(version == new_version for version in mine[first_new:]), "a client went back to the old model"
     assert server.get("/health/ready").json()["model"]["version"] == new_version
+{%- if cookiecutter.runtime == 'onnx' %}
+
+
+def test_a_version_without_an_onnx_form_is_not_swapped_in(
+    server: Server, served_models: ServedModels, digits: Digits
+) -> None:
+    from mlflow import MlflowClient
+
+    serving = server.get("/health/ready").json()["model"]["version"]
+    keras_only = register_version(served_models, train_digits_model(digits, seed=4), onnx_form=False)
+    try:
+        refusal = f"not serving version {keras_only}: models:/{served_models.name}/{keras_only} has no ONNX form"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and refusal not in server.log.read_text(errors="replace"):
+            time.sleep(0.2)
+        assert refusal in server.log.read_text(errors="replace")
+        time.sleep(1.5)  # a few more alias checks: it is refused once, not loaded again and again
+        assert server.log.read_text(errors="replace").count(refusal) == 1
+        response = server.post(content=digits.png(0), headers={"Content-Type": "image/png"})
+        assert response.status_code == 200
+        assert response.json()["model"]["version"] == serving
+    finally:
+        MlflowClient().set_registered_model_alias(served_models.name, "champion", serving)  # for the tests after
+{%- endif %}

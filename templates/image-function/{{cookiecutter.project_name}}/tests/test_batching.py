@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 
 from {{ cookiecutter.__package_name }}.batching import MicroBatcher, QueueFull
-from {{ cookiecutter.__package_name }}.model import LoadedModel, batch_buckets
+from {{ cookiecutter.__package_name }}.model import LoadedModel
+{%- if cookiecutter.runtime == 'tensorflow' %}
+from {{ cookiecutter.__package_name }}.runtime_tensorflow import batch_buckets
+{%- endif %}
 
 
 class SlowModel:
@@ -57,12 +60,14 @@ def batcher():
         instance.stop()
 
 
+{% if cookiecutter.runtime == 'tensorflow' -%}
 def test_buckets() -> None:
     assert batch_buckets(1) == (1,)
     assert batch_buckets(16) == (1, 2, 4, 8, 16)
     assert batch_buckets(12) == (1, 2, 4, 8, 12)
 
 
+{% endif -%}
 def test_a_lone_request_does_not_wait_for_company(batcher) -> None:
     model = SlowModel(seconds=0)
     queue = batcher(max_wait_ms=500)

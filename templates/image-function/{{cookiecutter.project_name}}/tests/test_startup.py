@@ -26,8 +26,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
+{% if cookiecutter.model_source == 'mlflow' and cookiecutter.runtime == 'onnx' %}
+from conftest import (
+    PACKAGE,
+    ROOT,
+    Digits,
+    ServedModels,
+    free_port,
+    register_version,
+    stop_group,
+    train_digits_model,
+)
+{%- else %}
 from conftest import PACKAGE, ROOT, free_port, stop_group
+{%- endif %}
 
 STOP_SECONDS = 10  # generous: the point is "not minutes"
 
@@ -142,6 +154,8 @@ def stuck_env(tmp_path: Path) -> dict[str, str]:
     """A start-up whose model load keeps failing and retrying."""
 {%- if cookiecutter.model_source == 'keras_file' %}
     return base_env(MODEL_PATH=str(tmp_path / "missing.keras"))
+{%- elif cookiecutter.runtime == 'onnx' %}
+    return base_env(MODEL_PATH=str(tmp_path / "missing.onnx"))
 {%- else %}
     return base_env(MOBILENET_WEIGHTS=str(tmp_path / "missing.weights.h5"))
 {%- endif %}
@@ -205,4 +219,16 @@ def test_an_incomplete_mlflow_binding_is_one_line(tmp_path: Path) -> None:
     result = run({**base_env(), "SERVICE_BINDING_ROOT": str(folder.parent)})
     assert result.returncode == 2, result.stderr
     assert_one_error_line(result.stderr, str(folder), "neither 'uri' nor 'host'")
+{%- endif %}
+{%- if cookiecutter.model_source == 'mlflow' and cookiecutter.runtime == 'onnx' %}
+
+
+def test_a_version_without_an_onnx_form_is_one_line_at_once(served_models: ServedModels, digits: Digits) -> None:
+    register_version(served_models, train_digits_model(digits, seed=3), alias="keras-only", onnx_form=False)
+    started = time.monotonic()
+    result = run(base_env(**{**served_models.env, "MODEL_ALIAS": "keras-only"}))
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result.stderr, "has no ONNX form", "runtime=tensorflow")
+    assert elapsed < 60, f"took {elapsed:.0f} s: retried as if the next attempt could succeed"
 {%- endif %}

@@ -1,79 +1,35 @@
-"""A loaded model: a compiled, warmed prediction function plus what the API reports about it.
+"""A loaded model: a warmed prediction function plus what the API reports about it.
 
-The Keras model is wrapped in one `tf.function` per batch size bucket (1, 2, 4, ... up to the largest
-micro-batch) and every bucket is traced once before the model serves, so no request pays for tracing.
-A batch is padded up to the next bucket; fixed shapes run faster on CPU than one shape-polymorphic graph.
+The prediction function comes from {% if cookiecutter.runtime == 'onnx' %}onnxruntime (runtime_onnx.py){% else %}TensorFlow (runtime_tensorflow.py){% endif %}; everything else (batching,
+swaps, the API) sees only `Predictor`: float32 batches of raw pixels in, probabilities out.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-log = logging.getLogger(__name__)
 
+class Predictor(Protocol):
+    """`predictor(batch)`: float32 (n, H, W, C) raw pixels 0..255 -> float32 probabilities (n, classes)."""
 
-def batch_buckets(max_batch_size: int) -> tuple[int, ...]:
-    sizes = []
-    size = 1
-    while size < max_batch_size:
-        sizes.append(size)
-        size *= 2
-    sizes.append(max_batch_size)
-    return tuple(sizes)
+    input_shape: tuple[int, int, int]
 
-
-class CompiledModel:
-    """`model(batch)` for float32 batches of shape (n, H, W, C) -> probabilities (n, classes)."""
-
-    def __init__(
-        self,
-        keras_model: Any,
-        input_shape: Sequence[int],
-        max_batch_size: int,
-        preprocess: Callable[[Any], Any] | None = None,
-    ) -> None:
-        import tensorflow as tf
-
-        self.input_shape = tuple(int(dim) for dim in input_shape)
-        self.buckets = batch_buckets(max_batch_size)
-
-        def forward(images: Any) -> Any:
-            if preprocess is not None:
-                images = preprocess(images)
-            return keras_model(images, training=False)
-
-        self._functions = {
-            size: tf.function(forward, input_signature=[tf.TensorSpec((size, *self.input_shape), tf.float32)])
-            for size in self.buckets
-        }
-        self._keras_model = keras_model
+    def __call__(self, batch: np.ndarray) -> np.ndarray: ...
 
     def warm_up(self) -> float:
-        """Trace every bucket once; returns the seconds it took."""
-        started = time.perf_counter()
-        for size in self.buckets:
-            self(np.zeros((size, *self.input_shape), dtype=np.float32))
-        return time.perf_counter() - started
+        """Run every batch shape once before serving; returns the seconds it took."""
+        ...
 
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        count = len(batch)
-        largest = self.buckets[-1]
-        if count > largest:
-            return np.concatenate([self(batch[start : start + largest]) for start in range(0, count, largest)])
-        size = next(bucket for bucket in self.buckets if bucket >= count)
-        if size > count:
-            padding = np.zeros((size - count, *self.input_shape), dtype=np.float32)
-            batch = np.concatenate([batch, padding])
-        return self._functions[size](batch).numpy()[:count]
+
+class UnservableModel(Exception):
+    """The model can never be served by this runtime (loading it again will not help); the message says why."""
 
 
 @dataclass(frozen=True)
@@ -84,7 +40,7 @@ class LoadedModel:
     version: str
     source: str
     class_names: tuple[str, ...]
-    predict: CompiledModel = field(repr=False)
+    predict: Predictor = field(repr=False)
     loaded_at: float = field(default_factory=time.time)
 
     @property

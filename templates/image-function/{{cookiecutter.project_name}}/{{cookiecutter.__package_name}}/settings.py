@@ -103,8 +103,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("MODEL_NAME", "model_name", "{{ cookiecutter.registered_model }}", "registered model to serve"),
     Variable("MODEL_ALIAS", "model_alias", "{{ cookiecutter.model_alias }}", "alias to serve and follow"),
     Variable("ALIAS_POLL_SECONDS", "alias_poll_seconds", "{{ cookiecutter.alias_poll_seconds }}", "how often the alias is checked", seconds),
+{%- elif cookiecutter.model_source == 'keras_file' and cookiecutter.runtime == 'onnx' %}
+    Variable("MODEL_PATH", "model_path", "{{ cookiecutter.model_path }}", "the Keras model file; its .onnx form beside it is served"),
 {%- elif cookiecutter.model_source == 'keras_file' %}
     Variable("MODEL_PATH", "model_path", "{{ cookiecutter.model_path }}", "the Keras model file"),
+{%- elif cookiecutter.runtime == 'onnx' %}
+    Variable("MODEL_PATH", "model_path", "model/mobilenet_v2.onnx", "MobileNetV2 in ONNX form (python -m <package>.convert)"),
 {%- else %}
     Variable(
         "MOBILENET_WEIGHTS", "mobilenet_weights", "imagenet", "'imagenet' (downloaded) or a local .weights.h5 file"
@@ -170,6 +174,8 @@ class Settings:
     alias_poll_seconds: float = 30.0
 {%- elif cookiecutter.model_source == 'keras_file' %}
     model_path: str = "{{ cookiecutter.model_path }}"  # fmt: skip
+{%- elif cookiecutter.runtime == 'onnx' %}
+    model_path: str = "model/mobilenet_v2.onnx"
 {%- else %}
     mobilenet_weights: str = "imagenet"
 {%- endif %}

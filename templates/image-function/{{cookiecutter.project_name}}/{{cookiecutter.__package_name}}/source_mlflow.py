@@ -1,11 +1,28 @@
-"""Serve the MLflow registered model that an alias points at (cnn-trainer's `champion`), following the alias."""
+"""Serve the MLflow registered model that an alias points at (cnn-trainer's `champion`), following the alias.{% if cookiecutter.runtime == 'onnx' %}
+
+This runtime serves each version's ONNX form, which cnn-trainer registers with it as an extra file of the same
+logged model (see onnx_export.py), and never imports TensorFlow: only that file and the model's metadata are
+downloaded. A version without an ONNX form is refused with the reason; the current model stays.
+{% endif %}"""
 
 from __future__ import annotations
 
 import logging
+{%- if cookiecutter.runtime == 'onnx' %}
+import tempfile
+from pathlib import Path
+from typing import Any
+{%- endif %}
 
 from .mlflow_setup import MlflowSetupError, apply_http_limits, configure
-from .model import CompiledModel, LoadedModel, read_class_names
+{%- if cookiecutter.runtime == 'onnx' %}
+from .model import LoadedModel, UnservableModel, read_class_names
+from .onnx_export import METADATA_KEY
+from .runtime_onnx import OnnxModel
+{%- else %}
+from .model import LoadedModel, read_class_names
+from .runtime_tensorflow import CompiledModel
+{%- endif %}
 from .settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
@@ -38,6 +55,14 @@ class ModelSource:
         return str(found.version)
 
     def load(self, version: str | None = None) -> LoadedModel:
+{%- if cookiecutter.runtime == 'onnx' %}
+        version = version or self.latest()
+        import mlflow.models
+
+        uri = f"models:/{self.settings.model_name}/{version}"
+        metadata = mlflow.models.get_model_info(uri).metadata or {}
+        predictor = OnnxModel(onnx_form(uri, metadata), self.settings.max_batch_size, source=uri)
+{%- else %}
         version = version or self.latest()  # before importing TensorFlow: an unreachable server shows at once
         import mlflow.models
         import mlflow.tensorflow
@@ -45,15 +70,34 @@ class ModelSource:
         uri = f"models:/{self.settings.model_name}/{version}"
         keras_model = mlflow.tensorflow.load_model(uri)
         metadata = mlflow.models.get_model_info(uri).metadata or {}
-        class_names = metadata.get("class_names") or read_class_names(self.settings.labels_path) or ()
         input_shape = metadata.get("input_shape") or keras_model.input_shape[1:]
-        compiled = CompiledModel(keras_model, input_shape, self.settings.max_batch_size)
-        seconds = compiled.warm_up()
+        predictor = CompiledModel(keras_model, input_shape, self.settings.max_batch_size)
+{%- endif %}
+        class_names = metadata.get("class_names") or read_class_names(self.settings.labels_path) or ()
+        seconds = predictor.warm_up()
         log.info("loaded %s (version %s) and warmed it up in %.1f s", uri, version, seconds)
         return LoadedModel(
             name=self.settings.model_name,
             version=version,
             source=self.kind,
             class_names=tuple(str(name) for name in class_names),
-            predict=compiled,
+            predict=predictor,
         )
+{%- if cookiecutter.runtime == 'onnx' %}
+
+
+def onnx_form(uri: str, metadata: dict[str, Any]) -> bytes:
+    """The version's ONNX file, downloaded alone; UnservableModel when it has none."""
+    import mlflow.artifacts
+
+    form = metadata.get(METADATA_KEY) or {}
+    if "path" not in form:
+        why = form.get("unavailable") or "registered before the trainer exported ONNX"
+        raise UnservableModel(
+            f"{uri} has no ONNX form ({why}); serve it with the TensorFlow runtime (generate this project with "
+            "runtime=tensorflow) or register the model again with a trainer that exports ONNX"
+        )
+    with tempfile.TemporaryDirectory(prefix="onnx-form-") as scratch:
+        path = mlflow.artifacts.download_artifacts(artifact_uri=f"{uri}/{form['path']}", dst_path=scratch)
+        return Path(path).read_bytes()
+{%- endif %}

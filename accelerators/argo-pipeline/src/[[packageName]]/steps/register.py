@@ -82,9 +82,10 @@ def _main(argv: Sequence[str] | None) -> int:
     )
     with mlflow.start_run(run_id=info.run_id):
         example = splits.test.images[:4].astype("float32")
-        model_uri = tracking.log_model(network, info.class_names, example, info.holdout)
+        logged = tracking.log_model(network, info.class_names, example, info.holdout, splits.test.images)
+        say(tracking.record_onnx_outcome(logged))
         registration = registry.register_and_promote(
-            client, candidate, info.run_id, model_uri, splits, Evaluation(accuracy, confusion), info.parameters
+            client, candidate, info.run_id, logged, splits, Evaluation(accuracy, confusion), info.parameters
         )
     decision = registration.decision
     write_json(

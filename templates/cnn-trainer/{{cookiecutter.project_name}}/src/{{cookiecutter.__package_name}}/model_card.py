@@ -20,7 +20,9 @@ class ModelCard:
     """The facts of one training run and its registered version.
 
     `confusion[i][j]` counts held-out images of class i predicted as class j. `parts` counts the images per part
-    (training, validation, held out); `metrics` are held-out scores; `parameters` are the training settings.
+    (training, validation, held out); `metrics` are held-out scores; `parameters` are the training settings;
+    `forms` says, one sentence each, in which forms the version is stored (the Keras model, its ONNX form or why
+    there is none).
     """
 
     model_name: str
@@ -39,6 +41,7 @@ class ModelCard:
     intended_use: str
     limitations: Sequence[str]
     parameters: Mapping[str, object] = field(default_factory=dict)
+    forms: Sequence[str] = ()
 
 
 def render(card: ModelCard, *, max_chars: int | None = None) -> str:
@@ -110,7 +113,8 @@ def _render(card: ModelCard, *, per_class: bool) -> str:
             f"run's {ARTIFACT_PATH} artifact.",
             "",
         ]
-    lines += ["## Inputs and outputs", "", f"- Input: {card.inputs}", f"- Output: {card.outputs}", ""]
+    lines += ["## Inputs and outputs", "", f"- Input: {card.inputs}", f"- Output: {card.outputs}"]
+    lines += [*(f"- {form}" for form in card.forms), ""]
     if card.parameters:
         lines += [
             "## Training",

@@ -192,7 +192,10 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
         mlflow.log_figure(plots.learning_curves(curves), "plots/learning_curves.png")
         mlflow.log_figure(plots.confusion_matrix(result.confusion, classes), "plots/confusion_matrix.png")
 
-        model_uri = tracking.log_model(network, classes, splits.test.images[:4].astype("float32"), settings.holdout)
+        logged = tracking.log_model(
+            network, classes, splits.test.images[:4].astype("float32"), settings.holdout, splits.test.images
+        )
+        say(tracking.record_onnx_outcome(logged))
         candidate = registry.Candidate(
             settings.registered_model_name,
             settings.input_shape,
@@ -201,7 +204,7 @@ def train(settings: Settings, stop: threading.Event | None = None) -> TrainingRe
             settings.promote_anyway,
         )
         registration = registry.register_and_promote(
-            client, candidate, run.info.run_id, model_uri, splits, result, parameters
+            client, candidate, run.info.run_id, logged, splits, result, parameters
         )
         alias = "as the champion" if registration.decision.promote else "without the champion alias"
         say(
