@@ -154,7 +154,7 @@ def run_notebooks(tracking: str) -> None:
         nbformat.write(notebook, executed / path.name)
         outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
         figures = sum("image/png" in o.get("data", {}) for o in outputs)
-        printed = [line for o in outputs if o.output_type == "stream" and o.name == "stdout" for line in o.text.splitlines()]
+        printed = [line for o in outputs if o.get("name") == "stdout" for line in o.text.splitlines()]
         print(f"{path.name}: {time.monotonic() - started:.0f} s, {figures} figures")
         for line in printed[:8]:
             print(f"    {line}")
