@@ -235,7 +235,7 @@ def run_notebooks(tracking: str) -> None:
         nbformat.write(notebook, executed / path.name)
         outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
         figures = sum("image/png" in o.get("data", {}) for o in outputs)
-        printed = [line for o in outputs if o.output_type == "stream" for line in o.text.splitlines()]
+        printed = [line for o in outputs if o.get("name") == "stdout" for line in o.text.splitlines()]
         print(f"{path.name}: {time.monotonic() - started:.0f} s, {figures} figures")
         for line in printed[:8]:
             print(f"    {line}")
@@ -243,8 +243,8 @@ def run_notebooks(tracking: str) -> None:
     champion = client.get_model_version_by_alias("digits-notebooks-digits", "champion")
     experiment = client.get_experiment_by_name("digits-notebooks-notebooks")
     runs = client.search_runs([experiment.experiment_id])
-    print(f"MLflow now also holds {len(runs)} runs of 'digits-notebooks-notebooks' and 'digits-notebooks-digits'"
-          f" version {champion.version} as 'champion'; the executed notebooks are in {executed}.")
+    print(f"The same MLflow store now also holds {len(runs)} runs in experiment 'digits-notebooks-notebooks' and"
+          f" 'digits-notebooks-digits' version {champion.version} as 'champion'; executed notebooks: {executed}")
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from [[packageName]] import holdout, model_card, promotion
+from [[packageName]] import holdout, model_card, onnx_export, promotion
 
 PROJECT = Path(__file__).resolve().parents[1]
 PACKAGE = "[[packageName]]"
@@ -28,8 +28,8 @@ IMAGE_SIZE = "16"  # small images keep the suite fast; the digits are 8x8 anyway
 PREDICTION_IMAGES = 25
 
 # The tests of the modules shared with other tapml templates (test_holdout.py, test_promotion.py,
-# test_model_card.py) import them by their own names, as they are tested where they are written.
-for _shared in (holdout, model_card, promotion):
+# test_model_card.py, test_onnx_export.py) import them by their own names, as they are tested where they are written.
+for _shared in (holdout, model_card, onnx_export, promotion):
     sys.modules.setdefault(_shared.__name__.rpartition(".")[2], _shared)
 
 
