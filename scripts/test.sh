@@ -7,4 +7,4 @@ TEST_DATABASE_URL=$(scripts/postgres.sh)
 export TEST_DATABASE_URL
 .venv/bin/tapml build --check
 # Work stealing: the deep tier's cases take minutes each, the rest seconds. TAPML_TEST_WORKERS=0 runs in one process.
-exec .venv/bin/python -m pytest -n "${TAPML_TEST_WORKERS:-2}" --dist worksteal "$@"
+exec .venv/bin/python -m pytest -n "${TAPML_TEST_WORKERS:-2}" --dist worksteal --durations=15 "$@"
