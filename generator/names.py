@@ -31,8 +31,8 @@ THIRD_PARTY = (
 )
 # Top-level folders and modules of generated projects, and names Python tooling treats specially.
 PROJECT_ENTRIES = (
-    "catalog", "config", "conftest", "data", "docs", "func", "mlruns", "model", "models", "notebooks", "pipeline",
-    "pipelines", "scripts", "setup", "site", "src", "test", "tests",
+    "argo", "catalog", "config", "conftest", "data", "docs", "func", "mlruns", "model", "models", "notebooks",
+    "pipeline", "pipelines", "scripts", "setup", "site", "src", "test", "tests",
     # shared modules, which the shared tests import by these names
     "holdout", "mlflow_setup", "model_card", "onnx_export", "promotion", "url_guard",
 )

@@ -26,6 +26,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 PACKAGE = "[[packageName]]"
 IMAGE_SIZE = "16"  # small images keep the suite fast; the digits are 8x8 anyway
 PREDICTION_IMAGES = 25
+RUN_TIMEOUT_SECONDS = 1800  # a whole run-local: about a minute on an idle machine, far more on a busy one
 
 # The tests of the modules shared with other tapml templates (test_holdout.py, test_promotion.py,
 # test_model_card.py, test_onnx_export.py) import them by their own names, as they are tested where they are written.
@@ -238,6 +239,7 @@ def run_pipeline(
             *parameters,
             cwd=folder,
             env=database_env,
+            timeout=RUN_TIMEOUT_SECONDS,
         )
         return PipelineRun(result, artifacts)
 
