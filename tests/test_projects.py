@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,37 +21,56 @@ from generator.render import render
 from tests.pipeline import PIPELINE_FILE, fetch, load_pipeline, overlay_venv, run_test_step
 from tests.support import IN_CI
 
-# Chosen so that every conditional test file of every template runs in at least one variant
+
+@dataclass(frozen=True)
+class Variant:
+    """Answers other than the defaults, and the test files to run with them (none listed: the whole suite).
+
+    A variant lists test files where its answers change only part of the project and the rest of the suite costs
+    minutes of CI: the defaults case runs that rest exactly as the Pipeline does.
+    """
+
+    values: dict[str, object]
+    tests: tuple[str, ...] = ()
+
+
+# Chosen so that every conditional test file of every template runs in at least one case
 # (test_every_conditional_test_file_runs_somewhere checks that).
-DEEP_VARIANTS: dict[str, list[dict[str, object]]] = {
+DEEP_VARIANTS: dict[str, list[Variant]] = {
     "cnn-trainer": [
-        {"data_source": "folder"},
-        {"data_source": "postgres", "mlflow_claim": True, "augmentation": False},
+        Variant({"data_source": "folder"}),
+        Variant({"data_source": "postgres", "mlflow_claim": True, "augmentation": False}),
     ],
     "image-function": [
         # The defaults serve MLflow with the ONNX runtime; these two add the ONNX runtime on a converted Keras file
         # (the convert command) and the TensorFlow runtime (MobileNetV2, with its preprocessing in the graph).
-        {"model_source": "keras_file", "allow_url_input": True, "log_predictions": True, "mlflow_claim": True},
-        {"model_source": "mobilenet_v2", "runtime": "tensorflow", "allow_url_input": True},
+        Variant({"model_source": "keras_file", "allow_url_input": True, "log_predictions": True, "mlflow_claim": True}),
+        Variant({"model_source": "mobilenet_v2", "runtime": "tensorflow", "allow_url_input": True}),
     ],
-    # Defaults: the bundled digits and batch prediction over a folder; then both from PostgreSQL tables.
+    # Defaults: the bundled digits and batch prediction over a folder. PostgreSQL changes the ingest and predict
+    # steps only (the steps after ingest read its artifact); the three whole local runs stay with the defaults.
     "argo-pipeline": [
-        {"data_source": "postgres"},
+        Variant({"data_source": "postgres"}, tests=("tests/test_steps.py", "tests/test_predict.py")),
     ],
+    # Greenplum, URL input and the MLflow claim change the database helpers, notebook 04's URL cell and the
+    # service files; notebook 02 (training, the suite's longest test) reads none of them.
     "jupyter-utilities": [
-        {"database": "greenplum", "allow_url_input": True, "mlflow_claim": True},
+        Variant(
+            {"database": "greenplum", "allow_url_input": True, "mlflow_claim": True},
+            tests=("tests/test_database.py", "tests/test_greenplum.py", "tests/test_url_guard.py",
+                   "tests/test_image_urls.py", "tests/test_helpers.py", "tests/test_services.py", "tests/test_hub.py"),
+        ),
     ],
 }
 
 
-def _cases() -> list[tuple[Template, dict[str, object], str]]:
+def _cases() -> list[tuple[Template, Variant, str]]:
     cases = []
     for template in load_all():
-        for values in [{}, *DEEP_VARIANTS.get(template.name, [])]:
-            known = {k: v for k, v in values.items() if k in template.options}
-            if known == values:
-                label = ",".join(f"{k}={v}" for k, v in values.items()) or "defaults"
-                cases.append((template, values, label))
+        for variant in [Variant({}), *DEEP_VARIANTS.get(template.name, [])]:
+            if set(variant.values) <= set(template.options):
+                label = ",".join(f"{k}={v}" for k, v in variant.values.items()) or "defaults"
+                cases.append((template, variant, label))
     return cases
 
 
@@ -58,14 +78,15 @@ CASES = _cases()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("template", "values", "label"), CASES, ids=[f"{t.name}:{l}" for t, _, l in CASES])
+@pytest.mark.parametrize(("template", "variant", "label"), CASES, ids=[f"{t.name}:{l}" for t, _, l in CASES])
 def test_generated_project_passes_its_own_tests(
-    template: Template, values: dict[str, object], label: str, tmp_path: Path, request: pytest.FixtureRequest
+    template: Template, variant: Variant, label: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    answers = template.resolve(variant.values)
     env: dict[str, str] = {}
-    if values.get("data_source") == "postgres" or values.get("database") in ("postgres", "greenplum"):
+    if answers.get("data_source") == "postgres" or answers.get("database") in ("postgres", "greenplum"):
         env["TEST_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    project = render(template, template.resolve(values), tmp_path / "project")
+    project = render(template, answers, tmp_path / "project")
     pipeline = load_pipeline(project) if (project / PIPELINE_FILE).is_file() else None
     source = tmp_path / "source"
     if pipeline:
@@ -74,7 +95,7 @@ def test_generated_project_passes_its_own_tests(
     else:
         shutil.copytree(project, source)
     done = run_test_step(source, pipeline, overlay_venv(tmp_path / "venv"), "-q", "-p", "no:cacheprovider", "-rs",
-                         install=True, extra_env=env)
+                         *variant.tests, install=True, extra_env=env, timeout=1800)
     assert "Requirement already satisfied" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     assert done.returncode == 0, f"{summary}\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"
@@ -86,6 +107,20 @@ def test_generated_project_passes_its_own_tests(
 @pytest.mark.parametrize("template", load_all(), ids=lambda t: t.name)
 def test_every_conditional_test_file_runs_somewhere(template: Template) -> None:
     test_rules = [rule for rule in template.files if rule.path.startswith("tests/")]
-    variants = [template.resolve(values) for t, values, _ in CASES if t.name == template.name]
-    never = [rule.path for rule in test_rules if not any(rule.condition.evaluate(v) for v in variants)]
+    cases = [(template.resolve(v.values), v.tests) for t, v, _ in CASES if t.name == template.name]
+    never = [
+        rule.path
+        for rule in test_rules
+        if not any(rule.condition.evaluate(answers) and (not tests or rule.path in tests) for answers, tests in cases)
+    ]
     assert never == []
+
+
+def test_variants_name_test_files_that_exist() -> None:
+    for template, variant, label in CASES:
+        answers = template.resolve(variant.values)
+        for test_file in variant.tests:
+            rule = next((r for r in template.files if r.path == test_file), None)
+            assert (template.project_dir / test_file).is_file(), f"{template.name}:{label}: no {test_file}"
+            generated = rule is None or rule.condition.evaluate(answers)
+            assert generated, f"{template.name}:{label}: {test_file} is not generated with these answers"
