@@ -378,7 +378,8 @@ def main() -> int:
                 [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{MODEL}@champion",
                  "--env-manager", "local", "-h", "127.0.0.1", "-p", "{port}"],
                 work, {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_DISABLE_TELEMETRY": "true",
-                       "TF_CPP_MIN_LOG_LEVEL": "2"}, "/ping",
+                       "TF_CPP_MIN_LOG_LEVEL": "2",  # it runs `uvicorn` from PATH: this venv's
+                       "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}, "/ping",
                 lambda port: post_call(port, "/invocations", body, "application/json"))
 
             say("one uncounted start each (compiles .pyc files, fills the page cache) ...")

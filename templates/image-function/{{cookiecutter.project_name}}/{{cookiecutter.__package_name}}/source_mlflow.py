@@ -57,10 +57,8 @@ class ModelSource:
     def load(self, version: str | None = None) -> LoadedModel:
 {%- if cookiecutter.runtime == 'onnx' %}
         version = version or self.latest()
-        import mlflow.models
-
         uri = f"models:/{self.settings.model_name}/{version}"
-        metadata = mlflow.models.get_model_info(uri).metadata or {}
+        metadata = logged_metadata(uri)
         predictor = OnnxModel(onnx_form(uri, metadata), self.settings.max_batch_size, source=uri)
 {%- else %}
         version = version or self.latest()  # before importing TensorFlow: an unreachable server shows at once
@@ -84,6 +82,19 @@ class ModelSource:
             predict=predictor,
         )
 {%- if cookiecutter.runtime == 'onnx' %}
+
+
+def logged_metadata(uri: str) -> dict[str, Any]:
+    """The version's logged metadata, read from its MLmodel file.
+
+    Not through mlflow.models.get_model_info: that builds the model's signature, which imports pandas, and
+    mlflow-skinny (this image's MLflow client) has no pandas.
+    """
+    import mlflow.artifacts
+    import yaml
+
+    document = yaml.safe_load(mlflow.artifacts.load_text(f"{uri}/MLmodel")) or {}
+    return document.get("metadata") or {}
 
 
 def onnx_form(uri: str, metadata: dict[str, Any]) -> bytes:
