@@ -1,4 +1,8 @@
-"""The offline demo: generate a CNN trainer, train and register a champion, then serve it and classify digits.
+"""The offline demo: train and register a champion, serve it with both runtimes, run the notebooks, retrain.
+
+Steps: generate a CNN trainer, train on the bundled digits and register the champion; serve it with image-function's
+TensorFlow runtime and then its ONNX runtime (cold start and memory beside the answers); run the jupyter-utilities
+notebooks against the same MLflow store; run the argo-pipeline locally twice (promoted only if better).
 
 Run it with `make demo` (which sets up .venv first). Everything stays under demo-output/; nothing is downloaded.
 """
@@ -83,9 +87,9 @@ def digit_pngs(count: int) -> list[tuple[int, bytes]]:
 def serve_and_classify(tracking: str) -> None:
     import httpx
 
-    banner("3. Generate an image-function project that serves models:/digits-cnn@champion")
+    banner("3. Generate an image-function project that serves models:/digits-cnn@champion (TensorFlow runtime)")
     run(BIN / "tapml", "new", "image-function", "-o", FUNCTION, "--no-input", "--force",
-        "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn")
+        "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn", "--set", "runtime=tensorflow")
     port = free_port()
     env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PORT": str(port), "HOST": "127.0.0.1",
            "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -258,9 +262,10 @@ def main() -> int:
     retrain_with_the_argo_pipeline()
     banner("Where to look")
     print(f"- the generated trainer:  {TRAINER} (README.md, config/workload.yaml, tests/)")
-    print(f"- the generated function: {FUNCTION} (README.md, openapi.json, tests/)")
+    print(f"- the generated function: {FUNCTION} (README.md, openapi.json, tests/), and {OUT / 'digits-function-onnx'}")
+    print(f"- the notebooks and the pipeline: {OUT / 'digits-notebooks'}, {OUT / 'digits-pipeline'}")
     print(f"- the MLflow runs and registry: {BIN / 'mlflow'} ui --backend-store-uri {tracking}")
-    print("- run either project's own tests: cd <project> && python -m pytest")
+    print("- run any project's own tests: cd <project> && python -m pytest")
     return 0
 
 
