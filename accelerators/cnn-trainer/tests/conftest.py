@@ -274,6 +274,8 @@ def start_mlflow_server() -> Server:
                 "1",
             ],
             cwd=root,
+            # Without the job runner: its huey consumers, each importing MLflow, serve nothing the tests use.
+            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -68,13 +68,14 @@ def batches(table: str, input_shape: tuple[int, int, int]) -> Iterator[tuple[lis
 
     from ..postgres_source import decode
 
-    query = sql.SQL("SELECT id::text, image FROM {} ORDER BY id").format(sql.Identifier(table))
+    # Ordered by the id column itself: `ORDER BY id` after `id::text` would sort the text ('10' before '2').
+    query = sql.SQL("SELECT id, image FROM {} ORDER BY id").format(sql.Identifier(table))
     names: list[str] = []
     pixels: list[np.ndarray] = []
     with connect() as connection, connection.cursor(name=f"{config.PROJECT_NAME}-predict") as cursor:
         cursor.itersize = BATCH_SIZE
         for row_id, image in cursor.execute(query):
-            names.append(row_id)
+            names.append(str(row_id))
             pixels.append(decode(bytes(image), input_shape[0], where=f"table {table}, id {row_id}").pixels)
             if len(names) == BATCH_SIZE:
                 yield names, np.stack(pixels)
