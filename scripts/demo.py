@@ -16,6 +16,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,42 +93,52 @@ def serve_and_classify(tracking: str) -> None:
     run(BIN / "tapml", "new", "image-function", "-o", FUNCTION, "--no-input", "--force",
         "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn", "--set", "runtime=tensorflow")
     port = free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PORT": str(port), "HOST": "127.0.0.1",
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
     banner(f"4. Start it on 127.0.0.1:{port} and classify a few digit images")
-    log = OUT / "digits-function.log"
+    env = {"MLFLOW_TRACKING_URI": tracking, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with (
+        running_function(FUNCTION, "digits_function", port, env) as (base, _, _),
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+        for truth, png in digit_pngs(6):
+            answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
+            top = answer["predictions"][:3]
+            shown = ", ".join(f"{p['label']} ({p['score']:.2f})" for p in top)
+            model = answer["model"]
+            print(f"digit {truth}: {shown}   [{model['name']} v{model['version']}, {answer['latency_ms']:.1f} ms]")
+
+
+@contextmanager
+def running_function(
+    project: Path, package: str, port: int, env: dict[str, str]
+) -> Iterator[tuple[str, subprocess.Popen[bytes], float]]:
+    """A generated function started on 127.0.0.1:`port` in its own process group, stopped by group at the end.
+
+    Yields its base URL, its process and its cold start: seconds from process start to /health/ready answering 200.
+    """
+    import httpx
+
+    log = OUT / f"{project.name}.log"
+    started = time.monotonic()
     with log.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "digits_function"], cwd=FUNCTION, env=env,
+        server = subprocess.Popen([sys.executable, "-m", package], cwd=project,
+                                  env={**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"},
                                   start_new_session=True, stdout=sink, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(base, server, log)
-        with httpx.Client(base_url=base, timeout=30) as client:
-            for truth, png in digit_pngs(6):
-                answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
-                top = answer["predictions"][:3]
-                shown = ", ".join(f"{p['label']} ({p['score']:.2f})" for p in top)
-                model = answer["model"]
-                print(f"digit {truth}: {shown}   [{model['name']} v{model['version']}, {answer['latency_ms']:.1f} ms]")
+        while True:
+            if server.poll() is not None or time.monotonic() - started > 180:
+                raise SystemExit(f"the function {project.name} did not become ready; its log ({log}) ends:\n"
+                                 f"{log.read_text()[-2000:]}")
+            try:
+                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.02)  # fine-grained: the cold start is measured here
+        yield base, server, time.monotonic() - started
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the function exited; its log ({log}) ends:\n{log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the function did not become ready within 180 s")
 
 
 def serve_with_onnx_runtime(tracking: str) -> None:
@@ -137,42 +149,23 @@ def serve_with_onnx_runtime(tracking: str) -> None:
     project = OUT / "digits-function-onnx"
     run(BIN / "tapml", "new", "image-function", "-o", project, "--no-input", "--force", "--set",
         "project_name=digits-function-onnx", "--set", "registered_model=digits-cnn", "--set", "runtime=onnx")
-    port = free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PORT": str(port), "HOST": "127.0.0.1"}
-    log = OUT / "digits-function-onnx.log"
-    started = time.monotonic()
-    with log.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", "digits_function_onnx"], cwd=project, env=env,
-                                  start_new_session=True, stdout=sink, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
 
-    def memory() -> str:
-        status = dict(line.split(":", 1) for line in Path(f"/proc/{server.pid}/status").read_text().splitlines())
+    def memory(pid: int) -> str:
+        status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
         rss, peak = (int(status[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM"))
-        tensorflow = "loaded" if "tensorflow" in Path(f"/proc/{server.pid}/maps").read_text() else "not loaded"
+        tensorflow = "loaded" if "tensorflow" in Path(f"/proc/{pid}/maps").read_text() else "not loaded"
         return f"{rss:.0f} MB resident, peak {peak:.0f} MB, TensorFlow {tensorflow}"
 
-    try:
-        while True:
-            if server.poll() is not None or time.monotonic() - started > 180:
-                raise SystemExit(f"the ONNX function did not become ready; its log ({log}) ends:\n"
-                                 f"{log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
-        cold_start = time.monotonic() - started
-        with httpx.Client(base_url=base, timeout=30) as client:
-            for truth, png in digit_pngs(4):
-                answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
-                best = answer["predictions"][0]
-                print(f"digit {truth}: {best['label']} ({best['score']:.2f}), {answer['latency_ms']:.1f} ms"
-                      f"   [onnx v{answer['model']['version']}: cold start {cold_start:.2f} s, {memory()}]")
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+    env = {"MLFLOW_TRACKING_URI": tracking}
+    with (
+        running_function(project, "digits_function_onnx", free_port(), env) as (base, server, cold_start),
+        httpx.Client(base_url=base, timeout=30) as client,
+    ):
+        for truth, png in digit_pngs(4):
+            answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
+            best = answer["predictions"][0]
+            print(f"digit {truth}: {best['label']} ({best['score']:.2f}), {answer['latency_ms']:.1f} ms"
+                  f"   [onnx v{answer['model']['version']}: cold start {cold_start:.2f} s, {memory(server.pid)}]")
 
 
 def retrain_with_the_argo_pipeline() -> None:
