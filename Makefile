@@ -16,6 +16,7 @@ build:
 benchmarks:
 	.venv/bin/python benchmarks/train_throughput.py
 	.venv/bin/python benchmarks/function_latency.py
+	.venv/bin/python benchmarks/serving_runtimes.py
 
 clean:
 	rm -rf demo-output .pytest_cache

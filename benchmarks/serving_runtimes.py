@@ -17,9 +17,9 @@ clients on keep-alive connections, peak RSS of the serving process group (sample
 own high-water mark), and the installed size of each venv's site-packages. Then the ratios against their goals.
 The machine's load average is printed: run it on a quiet machine.
 
-    .venv/bin/python benchmarks/serving_runtimes.py [--seconds 6] [--rounds 3] [--venvs DIR] [--json out.json]
+    .venv/bin/python benchmarks/serving_runtimes.py [--seconds 6] [--rounds 5] [--venvs DIR] [--json out.json]
 
-About 8 minutes on 2 cores, 3 of them for building the two venvs (reused from --venvs DIR when requirements match).
+About 10 minutes on 2 cores, 3 of them for building the two venvs (reused from --venvs DIR when requirements match).
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def ratio_lines(results: dict[str, dict[str, object]]) -> tuple[list[str], dict[
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=6.0, help="measuring time per client level and round")
-    parser.add_argument("--rounds", type=int, default=3, help="counted starts per contender (cold start median)")
+    parser.add_argument("--rounds", type=int, default=5, help="counted starts per contender (cold start median)")
     parser.add_argument("--epochs", type=int, default=3, help="training epochs of the registered model")
     parser.add_argument("--venvs", type=Path, help="keep the two venvs here and reuse them when requirements match")
     parser.add_argument("--json", type=Path, help="also write the figures here")

@@ -47,10 +47,15 @@ DEEP_VARIANTS: dict[str, list[Variant]] = {
         ),
     ],
     "image-function": [
-        # The defaults serve MLflow with the ONNX runtime; these two add the ONNX runtime on a converted Keras file
-        # (the convert command) and the TensorFlow runtime (MobileNetV2, with its preprocessing in the graph).
+        # Every model source with both runtimes. The defaults serve MLflow with the ONNX runtime; the TensorFlow
+        # runtime on MLflow runs the whole suite too (alias swap, batching, limits), as do the ONNX runtime on a
+        # converted Keras file and the TensorFlow runtime on MobileNetV2 (preprocessing in the graph). The last two
+        # combinations differ from those only in how the model is loaded: their API, start-up and convert tests run.
+        Variant({"runtime": "tensorflow"}),
         Variant({"model_source": "keras_file", "allow_url_input": True, "log_predictions": True, "mlflow_claim": True}),
         Variant({"model_source": "mobilenet_v2", "runtime": "tensorflow", "allow_url_input": True}),
+        Variant({"model_source": "mobilenet_v2"}, tests=("tests/test_convert.py", "tests/test_api.py")),
+        Variant({"model_source": "keras_file", "runtime": "tensorflow"}, tests=("tests/test_api.py", "tests/test_startup.py")),
     ],
     # Defaults: the bundled digits and batch prediction over a folder. PostgreSQL changes the ingest and predict
     # steps only (the steps after ingest read its artifact): test_predict.py runs whole local runs that ingest

@@ -7,18 +7,10 @@ when it is unset, except when CI=true: there a missing service fails the test in
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 [[if #dataSource == 'postgres']]import uuid
-[[end #dataSource == 'postgres']]from collections.abc import Callable, [[if #dataSource != 'digits']]Iterator, [[end #dataSource != 'digits']]Sequence
-from dataclasses import dataclass
+[[end #dataSource == 'postgres']]from collections.abc import Callable[[if #dataSource != 'digits']], Iterator[[end #dataSource != 'digits']]
 from pathlib import Path
 
 import pytest
@@ -30,12 +22,14 @@ from [[packageName]].config import Settings, load_settings
 PROJECT = Path(__file__).resolve().parents[1]
 PACKAGE = "[[packageName]]"
 IMAGE_SIZE = 16  # small images keep the suite fast; the digits are 8x8 anyway
-SERVER_START_TIMEOUT_SECONDS = 60
 
 # The tests of the modules shared with other tapml templates (test_holdout.py, test_promotion.py,
 # test_model_card.py, test_onnx_export.py) import them by their own names, as they are tested where they are written.
 for _shared in (holdout, model_card, onnx_export, promotion):
     sys.modules.setdefault(_shared.__name__.rpartition(".")[2], _shared)
+
+# The session's MLflow tracking server, free ports and process groups (servers.py, shared with other templates).
+pytest_plugins = ("servers",)
 
 
 def require_env(name: str) -> str:
@@ -47,12 +41,6 @@ def require_env(name: str) -> str:
             pytest.fail(f"{reason} (CI=true, so this is a failure, not a skip)")
         pytest.skip(reason)
     return value
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")[[if #dataSource == 'digits']]
@@ -219,106 +207,6 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *fragments: 
     return errors[0]
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    root: Path
-    uri: str
-
-
-SERVER = pytest.StashKey[Server]()
-
-
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # tests make no calls outside this machine
     os.environ.pop("SERVICE_BINDING_ROOT", None)  # bindings come from the tests that write them, not from the shell
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the tests that need the MLflow server last: it boots while the others run."""
-    items.sort(key=lambda item: "mlflow_server" in getattr(item, "fixturenames", ()))
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    if any("mlflow_server" in getattr(item, "fixturenames", ()) for item in session.items):
-        session.config.stash[SERVER] = start_mlflow_server()
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    server = session.config.stash.get(SERVER, None)
-    if server is not None:
-        stop_process_group(server.process)
-        shutil.rmtree(server.root, ignore_errors=True)
-
-
-def start_mlflow_server() -> Server:
-    """A real MLflow tracking server on 127.0.0.1 (SQLite backend, local artifact root), in its own process group."""
-    root = Path(tempfile.mkdtemp(prefix="mlflow-server-"))
-    port = free_port()
-    with open(root / "server.log", "wb") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mlflow",
-                "server",
-                "--backend-store-uri",
-                f"sqlite:///{root / 'mlflow.db'}",
-                "--default-artifact-root",
-                str(root / "artifacts"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-            ],
-            cwd=root,
-            # Without the job runner: its huey consumers, each importing MLflow, serve nothing the tests use.
-            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Server(process, root, f"http://127.0.0.1:{port}")
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(pytestconfig: pytest.Config) -> str:
-    """The URI of the session's tracking server, once it answers /health."""
-    server = pytestconfig.stash[SERVER]
-    wait_for_health(server.uri, server.process, server.root / "server.log")
-    return server.uri
-
-
-def wait_for_health(uri: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"mlflow server exited with {process.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
-    pytest.fail(
-        f"mlflow server at {uri} not healthy after {SERVER_START_TIMEOUT_SECONDS} s:\n{log.read_text()[-2000:]}"
-    )
-
-
-def stop_process_group(
-    process: subprocess.Popen[bytes], signals: Sequence[int] = (signal.SIGTERM, signal.SIGKILL)
-) -> None:
-    """Stop the server and every process it started (uvicorn workers, job runners)."""
-    for signum in signals:
-        try:
-            os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=15)
-            return
-        except subprocess.TimeoutExpired:
-            continue

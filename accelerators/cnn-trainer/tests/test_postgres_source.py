@@ -17,7 +17,8 @@ from [[packageName]].errors import UserError
 from [[packageName]].holdout import HoldoutRule
 from [[packageName]].postgres_source import check_table, conninfo, load_table
 
-from conftest import assert_one_line_error, digit_pngs, free_port
+from conftest import assert_one_line_error, digit_pngs
+from servers import free_port
 
 pytestmark = pytest.mark.service
 

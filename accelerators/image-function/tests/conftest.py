@@ -10,13 +10,10 @@ from __future__ import annotations
 import io
 [[if #modelSource != 'mlflow']]import json
 [[end #modelSource != 'mlflow']]import os
-import signal
-import socket
 import subprocess
 import sys
 [[if #modelSource == 'mlflow' && #runtime == 'onnx']]import tempfile
-[[end #modelSource == 'mlflow' && #runtime == 'onnx']]import time
-from collections.abc import Iterator
+[[end #modelSource == 'mlflow' && #runtime == 'onnx']]from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,9 @@ import pytest
 from PIL import Image
 [[if #runtime == 'onnx']]
 from [[packageName]] import onnx_export
-
+[[end #runtime == 'onnx']]
+from servers import ServerDidNotStart, free_port, stop_process_group, wait_until_answering
+[[if #runtime == 'onnx']]
 # test_onnx_export.py, shared with cnn-trainer, imports the module by its own name, as it is tested where it is written.
 sys.modules.setdefault("onnx_export", onnx_export)
 [[end #runtime == 'onnx']]
@@ -36,11 +35,8 @@ PACKAGE = "[[packageName]]"
 CLASS_NAMES = [f"digit-{digit}" for digit in range(10)]
 MAX_UPLOAD_MB = 1
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# The session's MLflow tracking server, free ports and process groups (servers.py, shared with other templates).
+pytest_plugins = ("servers",)
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -53,32 +49,6 @@ def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
-
-
-def wait_for(url: str, timeout: float, process: subprocess.Popen | None = None, log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            output = log.read_text(errors="replace")[-4000:] if log else ""
-            raise RuntimeError(f"process exited with {process.returncode} before {url} answered:\n{output}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    output = log.read_text(errors="replace")[-4000:] if log else ""
-    raise TimeoutError(f"{url} did not answer within {timeout:.0f} s:\n{output}")
-
-
-def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 # --- images -------------------------------------------------------------------------------------
@@ -149,59 +119,10 @@ class ServedModels:
     env: dict[str, str] = field(default_factory=dict)
 
     def expected(self, version: str, image: np.ndarray) -> np.ndarray:
-        return self.by_version[version].predict(image.astype("float32")[np.newaxis, ..., np.newaxis], verbose=0)[0][[if #logPredictions || #modelSource == 'mlflow']]
+        return self.by_version[version].predict(image.astype("float32")[np.newaxis, ..., np.newaxis], verbose=0)[0][[if #modelSource == 'mlflow']]
 
 
 # --- MLflow -------------------------------------------------------------------------------------
-
-
-@dataclass
-class MlflowServer:
-    uri: str
-    process: subprocess.Popen
-    log: Path
-
-    def wait_ready(self) -> str:
-        wait_for(f"{self.uri}/health", 60, self.process, self.log)
-        return self.uri
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
-    """A real tracking server (sqlite + local artifacts), one worker, stopped by process group."""
-    root = tmp_path_factory.mktemp("mlflow")
-    port = free_port()
-    log = root / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "mlflow",
-                "server",
-                "--backend-store-uri",
-                f"sqlite:///{root / 'mlflow.db'}",
-                "--default-artifact-root",
-                str(root / "artifacts"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-            ],
-            # Without the job runner: its huey consumers, each importing MLflow, serve nothing the tests use.
-            env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=root,
-        )
-    server = MlflowServer(f"http://127.0.0.1:{port}", process, log)
-    try:
-        yield server
-    finally:
-        stop_group(process, timeout=5)  # a throwaway server: no need to wait for a clean exit[[end #logPredictions || #modelSource == 'mlflow']][[if #modelSource == 'mlflow']]
 
 
 [[if #runtime == 'onnx']]def register_version(models: ServedModels, model: Any, alias: str = "champion", onnx_form: bool = True) -> str:
@@ -243,18 +164,17 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowSe
 
 
 @pytest.fixture(scope="session")
-def served_models(mlflow_server: MlflowServer, digits: Digits) -> ServedModels:
+def served_models(mlflow_server: str, digits: Digits) -> ServedModels:
     import mlflow
 
-    model = train_digits_model(digits, seed=1)  # trains while the tracking server starts
-    uri = mlflow_server.wait_ready()
-    mlflow.set_tracking_uri(uri)
-    os.environ["MLFLOW_TRACKING_URI"] = uri
+    model = train_digits_model(digits, seed=1)
+    mlflow.set_tracking_uri(mlflow_server)
+    os.environ["MLFLOW_TRACKING_URI"] = mlflow_server
     mlflow.set_experiment("image-function-tests")
     models = ServedModels(name="digits-cnn-test")
     register_version(models, model)
     models.env = {
-        "MLFLOW_TRACKING_URI": uri,
+        "MLFLOW_TRACKING_URI": mlflow_server,
         "MODEL_NAME": models.name,
         "MODEL_ALIAS": "champion",
         "ALIAS_POLL_SECONDS": "0.5",
@@ -355,9 +275,9 @@ def start_server(env: dict[str, str], log: Path, timeout: float = 120) -> Server
         )
     server = Server(f"http://127.0.0.1:{env['PORT']}", process, log)
     try:
-        wait_for(server.url + "/health/ready", timeout, process, log)
-    except Exception:
-        stop_group(process)
+        wait_until_answering(server.url + "/health/ready", process, log, timeout)
+    except ServerDidNotStart:
+        stop_process_group(process)
         raise
     return server
 
@@ -375,10 +295,10 @@ def server(
         "PREDICTION_LOG_EXPERIMENT": "prediction-log-test",
 [[end #logPredictions]]    }[[end #allowUrlInput || #logPredictions || #modelSource == 'mobilenet_v2']][[if !#allowUrlInput && !#logPredictions && #modelSource != 'mobilenet_v2']]
     extra: dict[str, str] = {}[[end !#allowUrlInput && !#logPredictions && #modelSource != 'mobilenet_v2']]
-[[if #logPredictions && #modelSource != 'mlflow']]    extra["MLFLOW_TRACKING_URI"] = request.getfixturevalue("mlflow_server").wait_ready()
+[[if #logPredictions && #modelSource != 'mlflow']]    extra["MLFLOW_TRACKING_URI"] = request.getfixturevalue("mlflow_server")
 [[end #logPredictions && #modelSource != 'mlflow']]    log = tmp_path_factory.mktemp("server") / "server.log"
     started = start_server(server_env(served_models, free_port(), **extra), log)
     try:
         yield started
     finally:
-        stop_group(started.process)
+        stop_process_group(started.process)

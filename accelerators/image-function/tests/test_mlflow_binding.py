@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ServedModels, free_port, server_env, start_server, stop_group
+from conftest import ServedModels, server_env, start_server
+from servers import free_port, stop_process_group
 
 
 def test_the_server_loads_the_model_from_the_bound_tracking_server(served_models: ServedModels, tmp_path: Path) -> None:
@@ -23,7 +24,7 @@ def test_the_server_loads_the_model_from_the_bound_tracking_server(served_models
     try:
         ready = server.get("/health/ready").json()
     finally:
-        stop_group(server.process)
+        stop_process_group(server.process)
 
     assert ready["model"]["name"] == served_models.name
     assert f"service binding {binding}" in server.log.read_text(errors="replace")

@@ -19,18 +19,10 @@ import time
 
 import pytest
 [[if #modelSource == 'mlflow' && #runtime == 'onnx']]
-from conftest import (
-    PACKAGE,
-    ROOT,
-    Digits,
-    ServedModels,
-    free_port,
-    register_version,
-    stop_group,
-    train_digits_model,
-)[[end #modelSource == 'mlflow' && #runtime == 'onnx']]
-[[if #modelSource != 'mlflow' || #runtime == 'tensorflow']]from conftest import PACKAGE, ROOT, free_port, stop_group
-[[end #modelSource != 'mlflow' || #runtime == 'tensorflow']]
+from conftest import PACKAGE, ROOT, Digits, ServedModels, register_version, train_digits_model[[end #modelSource == 'mlflow' && #runtime == 'onnx']]
+[[if #modelSource != 'mlflow' || #runtime == 'tensorflow']]from conftest import PACKAGE, ROOT
+[[end #modelSource != 'mlflow' || #runtime == 'tensorflow']]from servers import free_port, stop_process_group
+
 STOP_SECONDS = 10  # generous: the point is "not minutes"
 
 
@@ -185,7 +177,7 @@ def test_a_signal_during_start_up_stops_the_process_at_once(
         process.wait(timeout=STOP_SECONDS)
         stopped_after = time.monotonic() - signalled
     finally:
-        stop_group(process, timeout=5)
+        stop_process_group(process, timeout=5)
     output_text = log.read_text(errors="replace")
     assert process.returncode == 128 + signum, output_text
     assert f"stopped by {signum.name} during start-up" in output_text

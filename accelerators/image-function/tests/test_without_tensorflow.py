@@ -7,7 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import PACKAGE, ROOT, Digits, ServedModels, Server, free_port, server_env
+from conftest import PACKAGE, ROOT, Digits, ServedModels, Server, server_env
+from servers import free_port
 
 TENSORFLOW = ("tensorflow", "keras", "tf2onnx")
 

@@ -21,7 +21,8 @@ from [[packageName]].database import (
 )
 from [[packageName]].errors import BindingError, DatabaseError
 
-from conftest import NOTEBOOKS, free_port, kernel_env, run_notebook, write_binding
+from conftest import NOTEBOOKS, kernel_env, run_notebook, write_binding
+from servers import free_port
 
 pytestmark = pytest.mark.service
 

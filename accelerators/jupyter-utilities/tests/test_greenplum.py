@@ -13,7 +13,8 @@ import pytest
 from [[packageName]].database import gp_dataframe
 from [[packageName]].errors import DatabaseError
 
-from conftest import free_port, write_binding
+from conftest import write_binding
+from servers import free_port
 
 pytestmark = pytest.mark.service
 

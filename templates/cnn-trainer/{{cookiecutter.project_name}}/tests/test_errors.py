@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from conftest import PACKAGE, assert_one_line_error, command_env, free_port
+from conftest import PACKAGE, assert_one_line_error, command_env
+from servers import free_port
 
 COMMANDS = ("train", "evaluate", "loop")
 

@@ -17,7 +17,8 @@ from {{ cookiecutter.__package_name }}.errors import UserError
 from {{ cookiecutter.__package_name }}.holdout import HoldoutRule
 from {{ cookiecutter.__package_name }}.postgres_source import check_table, conninfo, load_table
 
-from conftest import assert_one_line_error, digit_pngs, free_port
+from conftest import assert_one_line_error, digit_pngs
+from servers import free_port
 
 pytestmark = pytest.mark.service
 

@@ -12,12 +12,12 @@ from {{ cookiecutter.__package_name }}.settings import Settings
 from conftest import Digits, Server
 
 
-def test_predictions_reach_mlflow(server: Server, digits: Digits, mlflow_server) -> None:
+def test_predictions_reach_mlflow(server: Server, digits: Digits, mlflow_server: str) -> None:
     from mlflow import MlflowClient
 
     for index in range(5):
         assert server.post(content=digits.png(index), headers={"Content-Type": "image/png"}).status_code == 200
-    client = MlflowClient(tracking_uri=mlflow_server.wait_ready())
+    client = MlflowClient(tracking_uri=mlflow_server)
     deadline = time.monotonic() + 30
     logged = []
     while time.monotonic() < deadline and not logged:

@@ -27,19 +27,11 @@ from pathlib import Path
 
 import pytest
 {% if cookiecutter.model_source == 'mlflow' and cookiecutter.runtime == 'onnx' %}
-from conftest import (
-    PACKAGE,
-    ROOT,
-    Digits,
-    ServedModels,
-    free_port,
-    register_version,
-    stop_group,
-    train_digits_model,
-)
+from conftest import PACKAGE, ROOT, Digits, ServedModels, register_version, train_digits_model
 {%- else %}
-from conftest import PACKAGE, ROOT, free_port, stop_group
+from conftest import PACKAGE, ROOT
 {%- endif %}
+from servers import free_port, stop_process_group
 
 STOP_SECONDS = 10  # generous: the point is "not minutes"
 
@@ -202,7 +194,7 @@ def test_a_signal_during_start_up_stops_the_process_at_once(
         process.wait(timeout=STOP_SECONDS)
         stopped_after = time.monotonic() - signalled
     finally:
-        stop_group(process, timeout=5)
+        stop_process_group(process, timeout=5)
     output_text = log.read_text(errors="replace")
     assert process.returncode == 128 + signum, output_text
     assert f"stopped by {signum.name} during start-up" in output_text

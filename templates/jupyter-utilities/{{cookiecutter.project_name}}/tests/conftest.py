@@ -11,14 +11,6 @@ import io
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.error
-import urllib.request
 {%- if cookiecutter.database != 'none' %}
 import uuid
 {%- endif %}
@@ -43,8 +35,10 @@ from {{ cookiecutter.__package_name }}.cluster_secrets import database_entries
 PROJECT = Path(__file__).resolve().parents[1]
 PACKAGE = "{{ cookiecutter.__package_name }}"
 NOTEBOOKS = PROJECT / "notebooks"
-SERVER_START_TIMEOUT_SECONDS = 90
 CELL_TIMEOUT_SECONDS = 600
+
+# The session's MLflow tracking server, free ports and process groups (servers.py, shared with other templates).
+pytest_plugins = ("servers",)
 
 
 def require_env(name: str) -> str:
@@ -58,12 +52,6 @@ def require_env(name: str) -> str:
     return value
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def write_binding(root: Path, name: str, **entries: str) -> Path:
     """A servicebinding.io binding folder: one file per entry, as Kubernetes projects a Secret."""
     folder = root / name
@@ -73,110 +61,11 @@ def write_binding(root: Path, name: str, **entries: str) -> Path:
     return folder
 
 
-def stop_process_group(process: subprocess.Popen[bytes]) -> None:
-    """Stop a server and everything it started (MLflow's workers, Jupyter's kernels)."""
-    for signum in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, signum)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=15)
-            return
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def wait_until_answering(url: str, process: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
-    """Wait until `url` answers at all (any HTTP status), failing at once if the process exits."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.25)
-    pytest.fail(f"{url} did not answer within {timeout:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
-
-
-# --- a real MLflow tracking server, booting while the other tests run ------------------------------------------
-
-
-@dataclass
-class MlflowServer:
-    process: subprocess.Popen[bytes]
-    root: Path
-    uri: str
-
-
-SERVER = pytest.StashKey[MlflowServer]()
-
-
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")  # tests make no calls outside this machine
     os.environ.pop("SERVICE_BINDING_ROOT", None)  # bindings come from the tests that write them, not from the shell
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ.pop("DATABASE_URL", None)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run the tests that need the MLflow server last: it boots while the others run."""
-    items.sort(key=lambda item: "mlflow_server" in getattr(item, "fixturenames", ()))
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    if any("mlflow_server" in getattr(item, "fixturenames", ()) for item in session.items):
-        session.config.stash[SERVER] = start_mlflow_server()
-
-
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    server = session.config.stash.get(SERVER, None)
-    if server is not None:
-        stop_process_group(server.process)
-        shutil.rmtree(server.root, ignore_errors=True)
-
-
-def start_mlflow_server() -> MlflowServer:
-    """MLflow on 127.0.0.1 (SQLite backend, artifacts proxied by the server), in its own process group."""
-    root = Path(tempfile.mkdtemp(prefix="mlflow-server-"))
-    port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "mlflow",
-        "server",
-        "--backend-store-uri",
-        f"sqlite:///{root / 'mlflow.db'}",
-        "--artifacts-destination",
-        str(root / "artifacts"),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        "1",
-    ]
-    # Without the job runner: its seven huey consumers, each importing MLflow, serve nothing the tests use.
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    with open(root / "server.log", "wb") as log:
-        process = subprocess.Popen(
-            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    return MlflowServer(process, root, f"http://127.0.0.1:{port}")
-
-
-@pytest.fixture(scope="session")
-def mlflow_server(pytestconfig: pytest.Config) -> str:
-    """The URI of the session's tracking server, once it answers /health."""
-    server = pytestconfig.stash[SERVER]
-    wait_until_answering(
-        f"{server.uri}/health", server.process, server.root / "server.log", SERVER_START_TIMEOUT_SECONDS
-    )
-    return server.uri
 
 
 # --- notebooks on a real kernel -------------------------------------------------------------------------------

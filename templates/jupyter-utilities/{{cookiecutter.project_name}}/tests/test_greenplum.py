@@ -13,7 +13,8 @@ import pytest
 from {{ cookiecutter.__package_name }}.database import gp_dataframe
 from {{ cookiecutter.__package_name }}.errors import DatabaseError
 
-from conftest import free_port, write_binding
+from conftest import write_binding
+from servers import free_port
 
 pytestmark = pytest.mark.service
 

@@ -21,7 +21,8 @@ import pytest
 
 from {{ cookiecutter.__package_name }}.lab import LaunchError, server_arguments
 
-from conftest import PACKAGE, PROJECT, free_port, stop_process_group, wait_until_answering
+from conftest import PACKAGE, PROJECT
+from servers import free_port, stop_process_group, wait_until_answering
 
 START_TIMEOUT_SECONDS = 120
 
@@ -142,7 +143,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         )
     started = Lab(f"http://127.0.0.1:{port}", token, process, home)
     try:
-        wait_until_answering(f"{started.url}/api", process, log, START_TIMEOUT_SECONDS)
+        wait_until_answering(f"{started.url}/api", process, log, START_TIMEOUT_SECONDS, any_status=True)
         yield started
     finally:
         stop_process_group(process)
