@@ -138,26 +138,45 @@ def raw_calls(model, image: np.ndarray) -> tuple[Callable[[int], None], Callable
 def generate_project(target: Path) -> Path:
     tapml = Path(sys.executable).with_name("tapml")
     subprocess.run(
-        [str(tapml), "new", "image-function", "-o", str(target), "--no-input", "--force",
-         "--set", "model_source=keras_file", "--set", "project_name=bench-function"],
-        check=True, capture_output=True,
+        [
+            str(tapml),
+            "new",
+            "image-function",
+            "-o",
+            str(target),
+            "--no-input",
+            "--force",
+            "--set",
+            "model_source=keras_file",
+            "--set",
+            "project_name=bench-function",
+        ],
+        check=True,
+        capture_output=True,
     )
     return target
 
 
-def start_server(
-    project: Path, model_file: Path, log: Path, overrides: dict[str, str]
-) -> tuple[subprocess.Popen, int]:
+def start_server(project: Path, model_file: Path, log: Path, overrides: dict[str, str]) -> tuple[subprocess.Popen, int]:
     port = free_port()
     env = {
-        **os.environ, "HOST": "127.0.0.1", "PORT": str(port), "MODEL_PATH": str(model_file),
-        "LABELS_PATH": str(project / "none.json"), "MAX_BATCH_SIZE": str(BATCH), "QUEUE_SIZE": "256",
+        **os.environ,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "MODEL_PATH": str(model_file),
+        "LABELS_PATH": str(project / "none.json"),
+        "MAX_BATCH_SIZE": str(BATCH),
+        "QUEUE_SIZE": "256",
         **overrides,
     }
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "bench_function"], cwd=project, env=env,
-            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "bench_function"],
+            cwd=project,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -232,8 +251,13 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=4, help="alternating segments per level")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--server-only", action="store_true", help="measure only the server (for tuning)")
-    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
-                        help="server setting, e.g. MAX_WAIT_MS=10 (repeatable)")
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="server setting, e.g. MAX_WAIT_MS=10 (repeatable)",
+    )
     args = parser.parse_args()
     overrides = dict(item.split("=", 1) for item in args.env)
 
@@ -290,23 +314,37 @@ def main() -> int:
         "throughput_vs_raw_batched": server[-1]["throughput_per_s"] / raw["batch16"]["throughput_per_s"],
         "throughput_vs_rebuild": server[-1]["throughput_per_s"] / max(r["throughput_per_s"] for r in rebuild),
     }
-    report = {"raw": raw, "server": server, "rebuild": rebuild, "ratios": ratios,
-              "seconds_total": time.perf_counter() - started}
+    report = {
+        "raw": raw,
+        "server": server,
+        "rebuild": rebuild,
+        "ratios": ratios,
+        "seconds_total": time.perf_counter() - started,
+    }
 
     print()
     print(f"{'':<26}{'clients':>8}{'p50 ms':>10}{'p99 ms':>10}{'req/s':>10}{'n':>7}{'errors':>8}")
-    for name, levels in (("raw model call", raw["levels"]), ("server (HTTP)", server), ("model built per request", rebuild)):
+    for name, levels in (
+        ("raw model call", raw["levels"]),
+        ("server (HTTP)", server),
+        ("model built per request", rebuild),
+    ):
         for level in levels:
-            print(f"{name:<26}{level['clients']:>8}{level['p50_ms']:>10.1f}{level['p99_ms']:>10.1f}"
-                  f"{level['throughput_per_s']:>10.1f}{level['requests']:>7}{level['errors']:>8}")
+            print(
+                f"{name:<26}{level['clients']:>8}{level['p50_ms']:>10.1f}{level['p99_ms']:>10.1f}"
+                f"{level['throughput_per_s']:>10.1f}{level['requests']:>7}{level['errors']:>8}"
+            )
     b16 = raw["batch16"]
-    print(f"{'raw batches of 16':<26}{1:>8}{b16['p50_ms']:>10.1f}{b16['p99_ms']:>10.1f}"
-          f"{b16['throughput_per_s']:>10.1f}{b16['requests']:>7}{b16['errors']:>8}   (images/s; p50/p99 per batch)")
+    print(
+        f"{'raw batches of 16':<26}{1:>8}{b16['p50_ms']:>10.1f}{b16['p99_ms']:>10.1f}"
+        f"{b16['throughput_per_s']:>10.1f}{b16['requests']:>7}{b16['errors']:>8}   (images/s; p50/p99 per batch)"
+    )
     print()
     for name, value in ratios.items():
         goal = GOALS[name]
-        met = value <= goal if name == "p50_vs_raw" else value >= goal
-        print(f"{name:<28}{value:>8.2f}   goal {'<=' if name == 'p50_vs_raw' else '>='} {goal}   {'met' if met else 'MISSED'}")
+        sense = "<=" if name == "p50_vs_raw" else ">="
+        met = value <= goal if sense == "<=" else value >= goal
+        print(f"{name:<28}{value:>8.2f}   goal {sense} {goal}   {'met' if met else 'MISSED'}")
     print(f"total {report['seconds_total']:.0f} s")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from function_latency import Sample, free_port, run_clients  # noqa: E402  (the same client loop)
+from function_latency import Sample, free_port, run_clients
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "digits-cnn"
@@ -72,8 +72,9 @@ def say(message: str) -> None:
 
 def start_group(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as output:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def stop_group(process: subprocess.Popen[bytes], timeout: float = 20) -> None:
@@ -166,9 +167,26 @@ def tracking_server(work: Path) -> Iterator[str]:
     port = free_port()
     log = work / "mlflow-server.log"
     process = start_group(
-        [sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-         "--default-artifact-root", str(root / "artifacts"), "--host", "127.0.0.1", "--port", str(port),
-         "--workers", "1"], root, {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}, log)
+        [
+            sys.executable,
+            "-m",
+            "mlflow",
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{root / 'mlflow.db'}",
+            "--default-artifact-root",
+            str(root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        root,
+        {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"},
+        log,
+    )
     try:
         wait_ok(port, "/health", process, log, timeout=120)
         yield f"http://127.0.0.1:{port}"
@@ -178,18 +196,34 @@ def tracking_server(work: Path) -> Iterator[str]:
 
 def tapml_new(template: str, target: Path, **values: str) -> Path:
     sets = [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
-    subprocess.run([sys.executable, "-m", "generator", "new", template, "-o", str(target), "--no-input", "--force",
-                    *sets], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)}, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "generator", "new", template, "-o", str(target), "--no-input", "--force", *sets],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        check=True,
+        capture_output=True,
+    )
     return target
 
 
 def train_champion(work: Path, tracking_uri: str, epochs: int) -> str:
     """Generate the trainer, train and register the champion; returns its version (with its ONNX form)."""
     trainer = tapml_new("cnn-trainer", work / "digits-cnn", project_name=MODEL)
-    env = {**os.environ, "PYTHONPATH": str(trainer / "src"), "MLFLOW_TRACKING_URI": tracking_uri,
-           "TF_CPP_MIN_LOG_LEVEL": "2", "MLFLOW_DISABLE_TELEMETRY": "true"}
-    done = subprocess.run([sys.executable, "-m", "digits_cnn.train", "--epochs", str(epochs)], cwd=trainer, env=env,
-                          capture_output=True, text=True, check=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(trainer / "src"),
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "digits_cnn.train", "--epochs", str(epochs)],
+        cwd=trainer,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"training failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     onnx_line = next((line for line in done.stdout.splitlines() if "ONNX form" in line), "no ONNX line printed")
@@ -222,8 +256,12 @@ def build_venv(requirements: Path, where: Path) -> Venv:
     shutil.rmtree(where, ignore_errors=True)
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "venv", str(where)], check=True, capture_output=True)
-    done = subprocess.run([str(where / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "-r",
-                           str(requirements)], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(where / "bin" / "pip"), "install", "-q", "--disable-pip-version-check", "-r", str(requirements)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"pip install -r {requirements} failed:\n{done.stderr[-3000:]}")
     stamp.write_text(digest)
@@ -345,8 +383,10 @@ def main() -> int:
     args = parser.parse_args()
 
     load_before = os.getloadavg()
-    say(f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} "
-        f"({os.cpu_count()} CPUs; a quiet machine reads well below 1)")
+    say(
+        f"load average before: {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} "
+        f"({os.cpu_count()} CPUs; a quiet machine reads well below 1)"
+    )
     started = time.perf_counter()
     png, tensor = digit_png()
     with tempfile.TemporaryDirectory(prefix="serving-runtimes-") as scratch:
@@ -360,27 +400,63 @@ def main() -> int:
             contenders: dict[str, Contender] = {}
             venvs: dict[str, Venv] = {}
             for runtime in RUNTIMES:
-                project = tapml_new("image-function", work / f"bench-{runtime}", project_name=f"bench-{runtime}",
-                                    registered_model=MODEL, runtime=runtime)
+                project = tapml_new(
+                    "image-function",
+                    work / f"bench-{runtime}",
+                    project_name=f"bench-{runtime}",
+                    registered_model=MODEL,
+                    runtime=runtime,
+                )
                 say(f"building a fresh venv from the {runtime} function's requirements.txt (pip, PyPI) ...")
                 venv = venvs[runtime] = build_venv(project / "requirements.txt", venv_root / runtime)
                 took = f"{venv.install_seconds:.0f} s" if venv.install_seconds is not None else "reused"
                 say(f"  {venv.site_packages_mb():.0f} MB installed ({took})")
-                env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "HOST": "127.0.0.1",
-                       "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_DISABLE_TELEMETRY": "true",
-                       "TF_CPP_MIN_LOG_LEVEL": "2"}
+                env = {
+                    "PATH": os.environ.get("PATH", ""),
+                    "HOME": os.environ.get("HOME", "/tmp"),
+                    "HOST": "127.0.0.1",
+                    "MLFLOW_TRACKING_URI": tracking_uri,
+                    "MLFLOW_DISABLE_TELEMETRY": "true",
+                    "TF_CPP_MIN_LOG_LEVEL": "2",
+                }
                 contenders[runtime] = Contender(
-                    runtime, [str(venv.python), "-m", f"bench_{runtime}"], project, env, "/health/ready",
-                    lambda port: post_call(port, "/predict", png, "image/png"), venv.site_packages_mb())
+                    runtime,
+                    [str(venv.python), "-m", f"bench_{runtime}"],
+                    project,
+                    env,
+                    "/health/ready",
+                    lambda port: post_call(port, "/predict", png, "image/png"),
+                    venv.site_packages_mb(),
+                )
             body = json.dumps({"inputs": tensor.tolist()}).encode()
             contenders["mlflow"] = Contender(
                 "mlflow",
-                [sys.executable, "-m", "mlflow", "models", "serve", "-m", f"models:/{MODEL}@champion",
-                 "--env-manager", "local", "-h", "127.0.0.1", "-p", "{port}"],
-                work, {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_DISABLE_TELEMETRY": "true",
-                       "TF_CPP_MIN_LOG_LEVEL": "2",  # it runs `uvicorn` from PATH: this venv's
-                       "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}, "/ping",
-                lambda port: post_call(port, "/invocations", body, "application/json"))
+                [
+                    sys.executable,
+                    "-m",
+                    "mlflow",
+                    "models",
+                    "serve",
+                    "-m",
+                    f"models:/{MODEL}@champion",
+                    "--env-manager",
+                    "local",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    "{port}",
+                ],
+                work,
+                {
+                    **os.environ,
+                    "MLFLOW_TRACKING_URI": tracking_uri,
+                    "MLFLOW_DISABLE_TELEMETRY": "true",
+                    "TF_CPP_MIN_LOG_LEVEL": "2",  # it runs `uvicorn` from PATH: this venv's
+                    "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+                },
+                "/ping",
+                lambda port: post_call(port, "/invocations", body, "application/json"),
+            )
 
             say("one uncounted start each (compiles .pyc files, fills the page cache) ...")
             for contender in contenders.values():
@@ -393,28 +469,45 @@ def main() -> int:
 
     load_after = os.getloadavg()
     say("")
-    say(f"{'':<12}{'cold start':>11}{'p50 1 cl.':>11}{'p99 1 cl.':>11}{'16 clients':>12}{'p50 16 cl.':>12}"
-        f"{'peak RSS':>10}{'installed':>11}{'errors':>8}")
+    say(
+        f"{'':<12}{'cold start':>11}{'p50 1 cl.':>11}{'p99 1 cl.':>11}{'16 clients':>12}{'p50 16 cl.':>12}"
+        f"{'peak RSS':>10}{'installed':>11}{'errors':>8}"
+    )
     for name, row in results.items():
         installed = f"{row['installed_mb']:.0f} MB" if row["installed_mb"] is not None else "n/a"
-        say(f"{name:<12}{row['cold_start_s']:>9.2f} s{row['p50_ms']:>8.2f} ms{row['p99_ms']:>8.2f} ms"
+        say(
+            f"{name:<12}{row['cold_start_s']:>9.2f} s{row['p50_ms']:>8.2f} ms{row['p99_ms']:>8.2f} ms"
             f"{row['throughput_per_s']:>8.0f} r/s{row['p50_ms_16']:>9.1f} ms{row['peak_rss_mb']:>7.0f} MB"
-            f"{installed:>11}{row['errors']:>8}")
-    say("(cold starts: " + "; ".join(f"{name} " + ", ".join(f"{s:.2f}" for s in row["cold_starts_s"])  # type: ignore[union-attr]
-                                     for name, row in results.items()) + " s)")
-    installs = ", ".join(f"{name} {venv.install_seconds:.0f} s" for name, venv in venvs.items()
-                         if venv.install_seconds is not None)
+            f"{installed:>11}{row['errors']:>8}"
+        )
+    say(
+        "(cold starts: "
+        + "; ".join(
+            f"{name} " + ", ".join(f"{s:.2f}" for s in row["cold_starts_s"])  # type: ignore[union-attr]
+            for name, row in results.items()
+        )
+        + " s)"
+    )
+    installs = ", ".join(
+        f"{name} {venv.install_seconds:.0f} s" for name, venv in venvs.items() if venv.install_seconds is not None
+    )
     if installs:
         say(f"(fresh venv installs: {installs})")
     say("")
     lines, ratios, all_met = ratio_lines(results)
     for line in lines:
         say(line)
-    say(f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; "
-        f"total {time.perf_counter() - started:.0f} s")
+    say(
+        f"load average after: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; "
+        f"total {time.perf_counter() - started:.0f} s"
+    )
     if args.json:
-        report = {"results": results, "ratios": ratios, "all_goals_met": all_met,
-                  "load_average": {"before": load_before, "after": load_after}}
+        report = {
+            "results": results,
+            "ratios": ratios,
+            "all_goals_met": all_met,
+            "load_average": {"before": load_before, "after": load_after},
+        }
         args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0
 

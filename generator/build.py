@@ -63,8 +63,9 @@ def build(root: Path | None = None, *, check: bool = False) -> Report:
         stale = sorted({path for finder in stage.stale for path in finder(templates, repo, expected)})
         if check and (changed or stale):
             names = [*map(str, changed), *(f"{path} (stale)" for path in stale)]
-            raise OutOfDate(f"{len(names)} generated file(s) out of date: {', '.join(names[:5])}",
-                            hint="run `tapml build`")
+            raise OutOfDate(
+                f"{len(names)} generated file(s) out of date: {', '.join(names[:5])}", hint="run `tapml build`"
+            )
         if not check:
             _write_all(repo, ((path, expected[path]) for path in changed))
             _delete_all(repo, stale)

@@ -78,15 +78,29 @@ def show(template: str) -> None:
 @click.argument("template")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Project directory [default: ./<project_name>].")
 @click.option("--set", "set_pairs", multiple=True, metavar="KEY=VALUE", help="Set an option; repeatable.")
-@click.option("--answers", "answers_file", type=click.Path(path_type=Path, readable=False),  # read_answers_file
-              help="YAML file of answers.")
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(path_type=Path, readable=False),  # read_answers_file
+    help="YAML file of answers.",
+)
 @click.option("--no-input", is_flag=True, help="Do not prompt; take defaults for options not given.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved answers and the file tree; write nothing.")
-@click.option("--force", is_flag=True,
-              help="Replace a non-empty output directory, keeping its .git; refused while git shows changes.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a non-empty output directory, keeping its .git; refused while git shows changes.",
+)
 @_handle_errors
-def new(template: str, output: Path | None, set_pairs: tuple[str, ...], answers_file: Path | None,
-        no_input: bool, dry_run: bool, force: bool) -> None:
+def new(
+    template: str,
+    output: Path | None,
+    set_pairs: tuple[str, ...],
+    answers_file: Path | None,
+    no_input: bool,
+    dry_run: bool,
+    force: bool,
+) -> None:
     """Generate a project from TEMPLATE."""
     model = load_template(template)
     given = read_answers_file(answers_file, model) if answers_file else {}
@@ -142,19 +156,38 @@ def build(check: bool) -> None:
 @main.command()
 @click.argument("accelerator_dir", type=click.Path(path_type=Path))
 @click.option("--options", "options_json", metavar="JSON", help="Option values as a JSON object.")
-@click.option("--options-file", type=click.Path(path_type=Path, readable=False),  # read below: one error line
-              help="File holding the JSON object of options.")
+@click.option(
+    "--options-file",
+    type=click.Path(path_type=Path, readable=False),  # read below: one error line
+    help="File holding the JSON object of options.",
+)
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="Directory to generate into.")
-@click.option("--force", is_flag=True,
-              help="Replace a non-empty output directory, keeping its .git; refused while git shows changes.")
-@click.option("--fragment", "fragments", multiple=True, metavar="NAME=DIR",
-              help="Where an imported fragment is [default: accelerators/NAME or a sibling folder NAME].")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace a non-empty output directory, keeping its .git; refused while git shows changes.",
+)
+@click.option(
+    "--fragment",
+    "fragments",
+    multiple=True,
+    metavar="NAME=DIR",
+    help="Where an imported fragment is [default: accelerators/NAME or a sibling folder NAME].",
+)
 @click.option("--no-validate", is_flag=True, help="Skip tapml's project checks (for accelerators of other projects).")
 @_handle_errors
-def preview(accelerator_dir: Path, options_json: str | None, options_file: Path | None, output: Path,
-            force: bool, fragments: tuple[str, ...], no_validate: bool) -> None:
+def preview(
+    accelerator_dir: Path,
+    options_json: str | None,
+    options_file: Path | None,
+    output: Path,
+    force: bool,
+    fragments: tuple[str, ...],
+    no_validate: bool,
+) -> None:
     """Run ACCELERATOR_DIR's accelerator.yaml engine locally, as TAP would, into OUTPUT; validate the result."""
-    from .accelerator.preview import parse_options, preview as run_preview
+    from .accelerator.preview import parse_options
+    from .accelerator.preview import preview as run_preview
     from .errors import OptionsError
 
     if (options_json is None) == (options_file is None):
@@ -175,16 +208,23 @@ def preview(accelerator_dir: Path, options_json: str | None, options_file: Path 
         if not sep or not name or not folder:
             raise OptionsError(f"--fragment {pair!r} is not NAME=DIR")
         fragment_dirs[name] = Path(folder)
-    made = run_preview(accelerator_dir, given, output, force=force, fragment_dirs=fragment_dirs,
-                       validate=not no_validate)
+    made = run_preview(
+        accelerator_dir, given, output, force=force, fragment_dirs=fragment_dirs, validate=not no_validate
+    )
     click.echo(f"Generated {made} from {accelerator_dir}", err=True)
 
 
 @main.command("accelerator-manifests")
 @click.option("--git-url", required=True, help="Git repository the accelerators are pushed to.")
 @click.option("--branch", default="main", show_default=True, help="Git branch to track.")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("accelerators/accelerators.yaml"),
-              show_default=True, help="File to write the Accelerator resources to.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    default=Path("accelerators/accelerators.yaml"),
+    show_default=True,
+    help="File to write the Accelerator resources to.",
+)
 @_handle_errors
 def accelerator_manifests(git_url: str, branch: str, output: Path) -> None:
     """Write Accelerator custom resources for GitOps and print the equivalent tanzu commands."""

@@ -76,8 +76,13 @@ def hook_data(template: Template) -> dict[str, object]:
         elif option.type == "choice":
             check["choices"] = list(option.choice_values)
         options[name] = check
-    return {"options": options, "project_option": PROJECT_NAME_OPTION, "project_rule": SHAPE_RULE, "reserved": RESERVED,
-            "rules": [{"check": rule.check, "message": rule.message} for rule in template.rules]}
+    return {
+        "options": options,
+        "project_option": PROJECT_NAME_OPTION,
+        "project_rule": SHAPE_RULE,
+        "reserved": RESERVED,
+        "rules": [{"check": rule.check, "message": rule.message} for rule in template.rules],
+    }
 
 
 def _runtime_source() -> str:
@@ -87,31 +92,46 @@ def _runtime_source() -> str:
 def _answers_jinja(template: Template) -> str:
     """The answers as JSON text (Jinja's `tojson` escapes quotes, so a raw string literal holds it)."""
     items = ",\n".join(f'    "{name}": {{{{ cookiecutter.{name} | tojson }}}}' for name in template.options)
-    return "ANSWERS = json.loads(r\'\'\'{\n" + items + "\n}\'\'\')\n"
+    return "ANSWERS = json.loads(r'''{\n" + items + "\n}''')\n"
 
 
 def pre_gen_hook(template: Template) -> str:
     data = json.dumps(hook_data(template), sort_keys=True)
-    return (HOOK_HEADER + "# Plain cookiecutter only type-checks booleans and choices; this applies tapml's checks.\n"
-            + "{% raw %}" + _runtime_source() + "\n\nimport json  # noqa: E402\nimport sys  # noqa: E402\n\n"
-            + f"DATA = json.loads({data!r})\n" + "{% endraw %}"
-            + _answers_jinja(template)
-            + "problems = answer_problems(DATA, ANSWERS)\n"
-            + "if problems:\n"
-            + '    print("error: invalid answers: " + "; ".join(problems), file=sys.stderr)\n'
-            + "    sys.exit(1)\n")
+    return (
+        HOOK_HEADER
+        + "# Plain cookiecutter only type-checks booleans and choices; this applies tapml's checks.\n"
+        + "{% raw %}"
+        + _runtime_source()
+        + "\n\nimport json  # noqa: E402\nimport sys  # noqa: E402\n\n"
+        + f"DATA = json.loads({data!r})\n"
+        + "{% endraw %}"
+        + _answers_jinja(template)
+        + "problems = answer_problems(DATA, ANSWERS)\n"
+        + "if problems:\n"
+        + '    print("error: invalid answers: " + "; ".join(problems), file=sys.stderr)\n'
+        + "    sys.exit(1)\n"
+    )
 
 
 def post_gen_hook(template: Template) -> str:
-    files = "".join(f"    {{\"path\": {json.dumps(rule.path)}, \"when\": {json.dumps(rule.when)}}},\n"
-                    for rule in template.files)
+    files = "".join(
+        f'    {{"path": {json.dumps(rule.path)}, "when": {json.dumps(rule.when)}}},\n' for rule in template.files
+    )
     checks = json.dumps(hook_data(template)["options"], sort_keys=True)
-    return (HOOK_HEADER + "# Removes the files whose manifest condition is false, as the TAP accelerator leaves them out.\n"
-            + "{% raw %}" + _runtime_source() + "\n\nimport json  # noqa: E402\n\n"
-            + f"CHECKS = json.loads({checks!r})\n" + "{% endraw %}"
-            + "FILES = [\n" + files + "]\n"
-            + _answers_jinja(template)
-            + "remove(Path.cwd(), unselected(FILES, ANSWERS, CHECKS))\n")
+    return (
+        HOOK_HEADER
+        + "# Removes the files whose manifest condition is false, as the TAP accelerator leaves them out.\n"
+        + "{% raw %}"
+        + _runtime_source()
+        + "\n\nimport json  # noqa: E402\n\n"
+        + f"CHECKS = json.loads({checks!r})\n"
+        + "{% endraw %}"
+        + "FILES = [\n"
+        + files
+        + "]\n"
+        + _answers_jinja(template)
+        + "remove(Path.cwd(), unselected(FILES, ANSWERS, CHECKS))\n"
+    )
 
 
 def cookiecutter_files(templates: list[Template], repo: Path) -> tuple[Files, list[str]]:

@@ -13,13 +13,31 @@ from __future__ import annotations
 import ast
 import re
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 ALLOWED_NODES = (
-    ast.Expression, ast.BoolOp, ast.And, ast.Or, ast.UnaryOp, ast.Not, ast.Compare, ast.Eq, ast.NotEq,
-    ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Name, ast.Load, ast.Constant, ast.Tuple, ast.List,
+    ast.Expression,
+    ast.BoolOp,
+    ast.And,
+    ast.Or,
+    ast.UnaryOp,
+    ast.Not,
+    ast.Compare,
+    ast.Eq,
+    ast.NotEq,
+    ast.Lt,
+    ast.LtE,
+    ast.Gt,
+    ast.GtE,
+    ast.In,
+    ast.NotIn,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Tuple,
+    ast.List,
 )
 TRUE = {"true", "yes", "y", "on", "1"}
 FALSE = {"false", "no", "n", "off", "0"}
@@ -37,8 +55,10 @@ def parse_condition(source: str) -> ast.expr:
         raise ConditionError(f"cannot parse condition {source!r}: {exc.msg}") from None
     for node in ast.walk(module):
         if not isinstance(node, ALLOWED_NODES):
-            raise ConditionError(f"condition {source!r} uses {type(node).__name__}; "
-                                 "use option names, literals, comparisons, in, and, or, not")
+            raise ConditionError(
+                f"condition {source!r} uses {type(node).__name__}; "
+                "use option names, literals, comparisons, in, and, or, not"
+            )
         if isinstance(node, ast.Compare) and len(node.ops) != 1:
             raise ConditionError(f"condition {source!r} chains comparisons; split them with 'and'")
     return module.body
@@ -124,8 +144,11 @@ def answer_problems(data: Mapping[str, Any], answers: Mapping[str, Any]) -> list
         if problem:
             problems.append(f"{name}: {problem}")
     if not problems:  # rules compare typed values, so they need every value valid first
-        problems += [rule["message"].format(**typed) for rule in data["rules"]
-                     if not evaluate(parse_condition(rule["check"]), typed)]
+        problems += [
+            rule["message"].format(**typed)
+            for rule in data["rules"]
+            if not evaluate(parse_condition(rule["check"]), typed)
+        ]
     return problems
 
 

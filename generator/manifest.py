@@ -248,8 +248,10 @@ class Template(_Strict):
                 raise ValueError(f"option name {name!r} must be snake_case")
         project = self.options.get(PROJECT_NAME_OPTION)
         if project is None or project.type != "string" or project.pattern != PROJECT_NAME_PATTERN:
-            raise ValueError(f"every template needs a string option {PROJECT_NAME_OPTION!r} with the pattern "
-                             f"{PROJECT_NAME_PATTERN!r} (one naming rule for every channel)")
+            raise ValueError(
+                f"every template needs a string option {PROJECT_NAME_OPTION!r} with the pattern "
+                f"{PROJECT_NAME_PATTERN!r} (one naming rule for every channel)"
+            )
         for name, option in self.options.items():
             if option.depends_on and option.depends_on.name not in self.options:
                 raise ValueError(f"{name}.depends_on names unknown option {option.depends_on.name!r}")

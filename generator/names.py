@@ -23,18 +23,78 @@ EMPTY_NAME = "app"
 
 # Libraries the generated projects import (a test checks every template's imports are listed here).
 THIRD_PARTY = (
-    "absl", "fastapi", "flask", "google", "greenplumpython", "h5py", "hera", "httptools", "httpx", "ipykernel", "IPython",
-    "jinja2", "jupyter", "jupyterlab", "jupyter_server", "keras", "matplotlib", "mlflow", "multipart", "nbclient",
-    "nbformat", "numpy", "onnx", "onnxruntime", "pandas", "PIL", "psycopg", "psycopg2", "pydantic", "pyservicebinding",
-    "pytest", "requests", "scipy", "setuptools", "sklearn", "sqlalchemy", "starlette", "tensorflow", "tf2onnx",
-    "uvicorn", "uvloop", "yaml",
+    "absl",
+    "fastapi",
+    "flask",
+    "google",
+    "greenplumpython",
+    "h5py",
+    "hera",
+    "httptools",
+    "httpx",
+    "ipykernel",
+    "IPython",
+    "jinja2",
+    "jupyter",
+    "jupyterlab",
+    "jupyter_server",
+    "keras",
+    "matplotlib",
+    "mlflow",
+    "multipart",
+    "nbclient",
+    "nbformat",
+    "numpy",
+    "onnx",
+    "onnxruntime",
+    "pandas",
+    "PIL",
+    "psycopg",
+    "psycopg2",
+    "pydantic",
+    "pyservicebinding",
+    "pytest",
+    "requests",
+    "scipy",
+    "setuptools",
+    "sklearn",
+    "sqlalchemy",
+    "starlette",
+    "tensorflow",
+    "tf2onnx",
+    "uvicorn",
+    "uvloop",
+    "yaml",
 )
 # Top-level folders and modules of generated projects, and names Python tooling treats specially.
 PROJECT_ENTRIES = (
-    "argo", "catalog", "config", "conftest", "data", "docs", "func", "mlruns", "model", "models", "notebooks",
-    "pipeline", "pipelines", "scripts", "setup", "site", "src", "test", "tests",
+    "argo",
+    "catalog",
+    "config",
+    "conftest",
+    "data",
+    "docs",
+    "func",
+    "mlruns",
+    "model",
+    "models",
+    "notebooks",
+    "pipeline",
+    "pipelines",
+    "scripts",
+    "servers",  # the tests' shared helper module (tests/servers.py)
+    "setup",
+    "site",
+    "src",
+    "test",
+    "tests",
     # shared modules, which the shared tests import by these names
-    "holdout", "mlflow_setup", "model_card", "onnx_export", "promotion", "url_guard",
+    "holdout",
+    "mlflow_setup",
+    "model_card",
+    "onnx_export",
+    "promotion",
+    "url_guard",
 )
 
 
@@ -66,8 +126,10 @@ def is_project_name(name: str) -> bool:
     return re.fullmatch(PROJECT_NAME_PATTERN, name) is not None
 
 
-SHAPE_RULE = (f"must start with a letter, use lower-case letters, digits and single '-', end with a letter or "
-              f"digit, and be at most {MAX_LENGTH} characters")
+SHAPE_RULE = (
+    f"must start with a letter, use lower-case letters, digits and single '-', end with a letter or "
+    f"digit, and be at most {MAX_LENGTH} characters"
+)
 
 
 def name_problems(name: str) -> list[str]:
@@ -95,8 +157,10 @@ def package_name(slug: str) -> str:
 
 def spel_project_words(source: str) -> str:
     """`project_slug` in SpEL over the SpEL expression `source` (TAP's `#projectName`), before the empty case."""
-    return (f"{source}.toLowerCase().replaceAll('[^a-z0-9]+', '-').replaceAll('^[^a-z]+', '')"
-            f".replaceAll('^(.{{{MAX_LENGTH}}}).+$', '$1').replaceAll('-+$', '')")
+    return (
+        f"{source}.toLowerCase().replaceAll('[^a-z0-9]+', '-').replaceAll('^[^a-z]+', '')"
+        f".replaceAll('^(.{{{MAX_LENGTH}}}).+$', '$1').replaceAll('-+$', '')"
+    )
 
 
 def spel_project_slug(words: str) -> str:

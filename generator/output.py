@@ -42,8 +42,9 @@ def write_atomically(target: Path, produce: Callable[[Path], Path], *, force: bo
     staging: Path | None = None
     try:
         created = _make_parents(target)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name[:_NAME_IN_PREFIX]}.", suffix=STAGING_SUFFIX,
-                                        dir=target.parent))
+        staging = Path(
+            tempfile.mkdtemp(prefix=f".{target.name[:_NAME_IN_PREFIX]}.", suffix=STAGING_SUFFIX, dir=target.parent)
+        )
         _publish(produce(staging), target, staging)
     except BaseException as exc:
         _undo(staging, target, created)
@@ -61,11 +62,15 @@ def is_occupied(target: Path) -> bool:
 def check_target(target: Path, *, force: bool) -> None:
     """Refuse, before anything is written, a target that cannot or must not be replaced."""
     if os.path.ismount(target):
-        raise OutputError(f"cannot write {target}: it is a mount point, which tapml cannot move a project onto",
-                          hint=f"choose a folder inside it: -o {target / 'NAME'}")
+        raise OutputError(
+            f"cannot write {target}: it is a mount point, which tapml cannot move a project onto",
+            hint=f"choose a folder inside it: -o {target / 'NAME'}",
+        )
     if _holds_current_directory(target):
-        raise ReplaceRefused(f"refusing to replace {target}: it is the current directory or holds it",
-                             hint="run tapml from a folder outside it and name a new -o folder")
+        raise ReplaceRefused(
+            f"refusing to replace {target}: it is the current directory or holds it",
+            hint="run tapml from a folder outside it and name a new -o folder",
+        )
     folder = target.parent
     while not folder.exists():
         folder = folder.parent
@@ -92,20 +97,31 @@ def _refuse_to_lose_git_work(target: Path) -> None:
     git = shutil.which("git")
     if git is None:
         if has_git:
-            raise ReplaceRefused(f"refusing to replace {target}: it is a git work tree and git is not installed "
-                                 "to check it for uncommitted work",
-                                 hint="install git, or move the folder away and generate a new one")
+            raise ReplaceRefused(
+                f"refusing to replace {target}: it is a git work tree and git is not installed "
+                "to check it for uncommitted work",
+                hint="install git, or move the folder away and generate a new one",
+            )
         return
     env = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
     if has_git:  # look at this repository only, never one that holds it
         env["GIT_CEILING_DIRECTORIES"] = str(target.parent)
-    done = subprocess.run([git, "status", "--porcelain", "--untracked-files=all", "--", "."], cwd=target, env=env,
-                          capture_output=True, text=True, errors="replace", check=False)
+    done = subprocess.run(
+        [git, "status", "--porcelain", "--untracked-files=all", "--", "."],
+        cwd=target,
+        env=env,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=False,
+    )
     if done.returncode != 0:
         if has_git:
             reason = (done.stderr.strip().splitlines() or ["git status failed"])[-1]
-            raise ReplaceRefused(f"refusing to replace {target}: git cannot read its .git ({reason})",
-                                 hint="repair or move .git away, or choose another -o")
+            raise ReplaceRefused(
+                f"refusing to replace {target}: git cannot read its .git ({reason})",
+                hint="repair or move .git away, or choose another -o",
+            )
         return  # not inside a git work tree
     changes = done.stdout.splitlines()
     if changes:
@@ -151,8 +167,10 @@ def _undo(staging: Path | None, target: Path, created: list[Path]) -> None:
         try:
             _restore(replaced, staging, target)
         except OSError as exc:  # the user's files stay in `replaced`: say where, delete nothing
-            raise OutputError(f"could not put {target} back ({exc.strerror or exc}); its files are in {replaced}",
-                              hint="move them back by hand") from None
+            raise OutputError(
+                f"could not put {target} back ({exc.strerror or exc}); its files are in {replaced}",
+                hint="move them back by hand",
+            ) from None
     shutil.rmtree(staging, ignore_errors=True)
     _remove_folders(created)
 

@@ -39,12 +39,19 @@ def render_to(template: Template, values: Mapping[str, OptionValue], output_dir:
     The context is built from the typed values (cookiecutter's own prompting would turn integers into text);
     it holds exactly what a plain `cookiecutter` run of the generated cookiecutter.json holds.
     """
-    context = {CC: {**template.jinja_context(values), "_template": str(template.directory),
-                    "_output_dir": str(output_dir.resolve()), "_repo_dir": str(template.directory),
-                    "_checkout": None}}
+    context = {
+        CC: {
+            **template.jinja_context(values),
+            "_template": str(template.directory),
+            "_output_dir": str(output_dir.resolve()),
+            "_repo_dir": str(template.directory),
+            "_checkout": None,
+        }
+    }
     try:
-        made = generate_files(repo_dir=str(template.directory), context=context, output_dir=str(output_dir),
-                              accept_hooks=True)
+        made = generate_files(
+            repo_dir=str(template.directory), context=context, output_dir=str(output_dir), accept_hooks=True
+        )
     except (CookiecutterException, ValueError, OSError) as exc:
         raise RenderError(f"rendering {template.name} failed: {_first_line(exc)}") from None
     project = Path(made)

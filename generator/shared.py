@@ -40,8 +40,11 @@ def _sources(template: Template, source: str) -> list[tuple[str, PurePosixPath]]
         return [(source, PurePosixPath())]
     if not root.is_dir():
         raise ManifestError(f"shared part {source!r} does not exist under templates/{SHARED_DIR}/", path=where)
-    return [(path.relative_to(template.shared_dir).as_posix(), PurePosixPath(path.relative_to(root).as_posix()))
-            for path in sorted(root.rglob("*")) if path.is_file() and "__pycache__" not in path.parts]
+    return [
+        (path.relative_to(template.shared_dir).as_posix(), PurePosixPath(path.relative_to(root).as_posix()))
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    ]
 
 
 def shared_files(templates: list[Template], repo: Path) -> tuple[Files, list[str]]:
@@ -53,8 +56,10 @@ def shared_files(templates: list[Template], repo: Path) -> tuple[Files, list[str
             for source, tail in _sources(template, part.from_):
                 target = PurePosixPath(part.to) / tail if str(tail) != "." else PurePosixPath(part.to)
                 if target.suffix in _NO_COMMENTS:
-                    raise ManifestError(f"shared part {source!r}: {target.suffix} files cannot carry the "
-                                        "do-not-edit header", path=template.directory / MANIFEST_NAME)
+                    raise ManifestError(
+                        f"shared part {source!r}: {target.suffix} files cannot carry the do-not-edit header",
+                        path=template.directory / MANIFEST_NAME,
+                    )
                 content = (template.shared_dir / source).read_text(encoding="utf-8")
                 files[project / target] = with_header(source, target, content)
     return files, []
@@ -77,4 +82,3 @@ def _is_copy(path: Path) -> bool:
     except (UnicodeDecodeError, OSError):
         return False
     return MARK in "\n".join(head.splitlines()[:2])
-

@@ -21,8 +21,14 @@ BACKSTAGE_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$")
 BACKSTAGE_TAG = re.compile(r"^[a-z0-9+#]+(-[a-z0-9+#]+)*$")
 LEFTOVER = re.compile(r"(?<!\$)\{\{|\{%|\{#")
 WORKLOAD_TYPES = {"web", "server", "worker"}
-REQUIRED_FILES = ("README.md", "requirements.txt", "Procfile", ".tapml-answers.yaml",
-                  "config/workload.yaml", "catalog/catalog-info.yaml")
+REQUIRED_FILES = (
+    "README.md",
+    "requirements.txt",
+    "Procfile",
+    ".tapml-answers.yaml",
+    "config/workload.yaml",
+    "catalog/catalog-info.yaml",
+)
 TECHDOCS_REF = "backstage.io/techdocs-ref"
 HAS_TESTS_LABEL = "apps.tanzu.vmware.com/has-tests"
 PIPELINE_LABEL = "apps.tanzu.vmware.com/pipeline"
@@ -36,7 +42,14 @@ def validate_project(project: Path) -> list[str]:
     if not project.is_dir():
         return [f"{project}: not a directory"]
     checks: list[Callable[[Path], Problems]] = [
-        _required_files, _file_syntax, _tests_present, _buildpack, _workload, _catalog, _techdocs, _testing,
+        _required_files,
+        _file_syntax,
+        _tests_present,
+        _buildpack,
+        _workload,
+        _catalog,
+        _techdocs,
+        _testing,
     ]
     return [problem for check in checks for problem in check(project)]
 
@@ -68,8 +81,10 @@ def _buildpack(project: Path) -> Problems:
     """The Paketo Python buildpack picks Poetry for any pyproject.toml, which breaks a requirements.txt project."""
     pyproject = project / "pyproject.toml"
     if pyproject.is_file() and "[tool.poetry" not in pyproject.read_text(encoding="utf-8", errors="ignore"):
-        yield ("pyproject.toml: the Paketo Python buildpack would build this project with Poetry; "
-               "keep tool settings in pytest.ini or setup.cfg, or make it a Poetry project")
+        yield (
+            "pyproject.toml: the Paketo Python buildpack would build this project with Poetry; "
+            "keep tool settings in pytest.ini or setup.cfg, or make it a Poetry project"
+        )
 
 
 def _file_syntax(project: Path) -> Problems:
@@ -192,18 +207,29 @@ def _testing(project: Path) -> Problems:
     labels = (workload.get("metadata") or {}).get("labels") or {}
     if str(labels.get(HAS_TESTS_LABEL, "")).lower() != "true":
         return
-    params = {p.get("name"): p.get("value") for p in (workload.get("spec") or {}).get("params") or []
-              if isinstance(p, dict)}
+    params = {
+        p.get("name"): p.get("value") for p in (workload.get("spec") or {}).get("params") or [] if isinstance(p, dict)
+    }
     wanted = params.get("testing_pipeline_matching_labels") or {PIPELINE_LABEL: "test"}
-    pipelines = [doc for path in sorted((project / "config").glob("*.yaml")) if path.name != "workload.yaml"
-                 for doc in _load_docs(project, f"config/{path.name}") or []
-                 if isinstance(doc, dict) and doc.get("kind") == "Pipeline"
-                 and str(doc.get("apiVersion", "")).startswith("tekton.dev/")]
-    matching = [doc for doc in pipelines if isinstance(wanted, dict)
-                and wanted.items() <= ((doc.get("metadata") or {}).get("labels") or {}).items()]
+    pipelines = [
+        doc
+        for path in sorted((project / "config").glob("*.yaml"))
+        if path.name != "workload.yaml"
+        for doc in _load_docs(project, f"config/{path.name}") or []
+        if isinstance(doc, dict)
+        and doc.get("kind") == "Pipeline"
+        and str(doc.get("apiVersion", "")).startswith("tekton.dev/")
+    ]
+    matching = [
+        doc
+        for doc in pipelines
+        if isinstance(wanted, dict) and wanted.items() <= ((doc.get("metadata") or {}).get("labels") or {}).items()
+    ]
     if len(matching) != 1:
-        yield (f"config/: the workload is labelled {HAS_TESTS_LABEL}, so it needs exactly one Tekton Pipeline "
-               f"labelled {wanted} (found {len(matching)})")
+        yield (
+            f"config/: the workload is labelled {HAS_TESTS_LABEL}, so it needs exactly one Tekton Pipeline "
+            f"labelled {wanted} (found {len(matching)})"
+        )
         return
     declared = {p.get("name") for p in (matching[0].get("spec") or {}).get("params") or [] if isinstance(p, dict)}
     if not {"source-url", "source-revision"} <= declared:

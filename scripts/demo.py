@@ -38,8 +38,19 @@ def run(*args: str | Path, cwd: Path = REPO, env: dict[str, str] | None = None) 
 
 def generate() -> None:
     banner("1. Generate a cnn-trainer project (tapml new)")
-    run(BIN / "tapml", "new", "cnn-trainer", "-o", TRAINER, "--no-input", "--force",
-        "--set", "project_name=digits-cnn", "--set", "epochs=8")
+    run(
+        BIN / "tapml",
+        "new",
+        "cnn-trainer",
+        "-o",
+        TRAINER,
+        "--no-input",
+        "--force",
+        "--set",
+        "project_name=digits-cnn",
+        "--set",
+        "epochs=8",
+    )
     run(BIN / "tapml", "validate", TRAINER)
 
 
@@ -59,8 +70,10 @@ def report_registry(tracking: str) -> None:
     client = MlflowClient(tracking_uri=tracking)
     champion = client.get_model_version_by_alias("digits-cnn", "champion")
     accuracy = client.get_run(champion.run_id).data.metrics.get("test_accuracy")
-    print(f"Registered model 'digits-cnn' version {champion.version} holds the alias 'champion'"
-          f" (held-out accuracy {accuracy:.3f}).")
+    print(
+        f"Registered model 'digits-cnn' version {champion.version} holds the alias 'champion'"
+        f" (held-out accuracy {accuracy:.3f})."
+    )
 
 
 def free_port() -> int:
@@ -90,8 +103,21 @@ def serve_and_classify(tracking: str) -> None:
     import httpx
 
     banner("3. Generate an image-function project that serves models:/digits-cnn@champion (TensorFlow runtime)")
-    run(BIN / "tapml", "new", "image-function", "-o", FUNCTION, "--no-input", "--force",
-        "--set", "project_name=digits-function", "--set", "registered_model=digits-cnn", "--set", "runtime=tensorflow")
+    run(
+        BIN / "tapml",
+        "new",
+        "image-function",
+        "-o",
+        FUNCTION,
+        "--no-input",
+        "--force",
+        "--set",
+        "project_name=digits-function",
+        "--set",
+        "registered_model=digits-cnn",
+        "--set",
+        "runtime=tensorflow",
+    )
     port = free_port()
     banner(f"4. Start it on 127.0.0.1:{port} and classify a few digit images")
     env = {"MLFLOW_TRACKING_URI": tracking, "TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -120,15 +146,22 @@ def running_function(
     log = OUT / f"{project.name}.log"
     started = time.monotonic()
     with log.open("wb") as sink:
-        server = subprocess.Popen([sys.executable, "-m", package], cwd=project,
-                                  env={**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"},
-                                  start_new_session=True, stdout=sink, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [sys.executable, "-m", package],
+            cwd=project,
+            env={**os.environ, **env, "PORT": str(port), "HOST": "127.0.0.1"},
+            start_new_session=True,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         while True:
             if server.poll() is not None or time.monotonic() - started > 180:
-                raise SystemExit(f"the function {project.name} did not become ready; its log ({log}) ends:\n"
-                                 f"{log.read_text()[-2000:]}")
+                raise SystemExit(
+                    f"the function {project.name} did not become ready; its log ({log}) ends:\n"
+                    f"{log.read_text()[-2000:]}"
+                )
             try:
                 if httpx.get(f"{base}/health/ready", timeout=2).status_code == 200:
                     break
@@ -147,8 +180,21 @@ def serve_with_onnx_runtime(tracking: str) -> None:
 
     banner("5. The same champion with image-function's ONNX runtime: cold start and memory beside the answers")
     project = OUT / "digits-function-onnx"
-    run(BIN / "tapml", "new", "image-function", "-o", project, "--no-input", "--force", "--set",
-        "project_name=digits-function-onnx", "--set", "registered_model=digits-cnn", "--set", "runtime=onnx")
+    run(
+        BIN / "tapml",
+        "new",
+        "image-function",
+        "-o",
+        project,
+        "--no-input",
+        "--force",
+        "--set",
+        "project_name=digits-function-onnx",
+        "--set",
+        "registered_model=digits-cnn",
+        "--set",
+        "runtime=onnx",
+    )
 
     def memory(pid: int) -> str:
         status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
@@ -164,8 +210,10 @@ def serve_with_onnx_runtime(tracking: str) -> None:
         for truth, png in digit_pngs(4):
             answer = client.post("/predict", content=png, headers={"Content-Type": "image/png"}).json()
             best = answer["predictions"][0]
-            print(f"digit {truth}: {best['label']} ({best['score']:.2f}), {answer['latency_ms']:.1f} ms"
-                  f"   [onnx v{answer['model']['version']}: cold start {cold_start:.2f} s, {memory(server.pid)}]")
+            print(
+                f"digit {truth}: {best['label']} ({best['score']:.2f}), {answer['latency_ms']:.1f} ms"
+                f"   [onnx v{answer['model']['version']}: cold start {cold_start:.2f} s, {memory(server.pid)}]"
+            )
 
 
 def retrain_with_the_argo_pipeline() -> None:
@@ -177,8 +225,17 @@ def retrain_with_the_argo_pipeline() -> None:
     project = OUT / "digits-pipeline"
     new_digits = OUT / "new-digits"
     banner("7. Generate an argo-pipeline project (the same steps as an Argo Workflows DAG, argo/*.yaml)")
-    run(BIN / "tapml", "new", "argo-pipeline", "-o", project, "--no-input", "--force",
-        "--set", "project_name=digits-pipeline")
+    run(
+        BIN / "tapml",
+        "new",
+        "argo-pipeline",
+        "-o",
+        project,
+        "--no-input",
+        "--force",
+        "--set",
+        "project_name=digits-pipeline",
+    )
     (project / "mlruns.db").unlink(missing_ok=True)  # a fresh registry: the first run makes the champion
     new_digits.mkdir(exist_ok=True)
     for number, (truth, png) in enumerate(digit_pngs(8)):
@@ -187,8 +244,17 @@ def retrain_with_the_argo_pipeline() -> None:
     def run_locally(label: str, *parameters: str) -> dict[str, object]:
         artifacts = project / "pipeline-runs" / label
         shutil.rmtree(artifacts, ignore_errors=True)
-        run(sys.executable, "-m", "digits_pipeline.pipeline", "run-local", "--artifacts", artifacts, *parameters,
-            cwd=project, env={"PYTHONPATH": str(project / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"})
+        run(
+            sys.executable,
+            "-m",
+            "digits_pipeline.pipeline",
+            "run-local",
+            "--artifacts",
+            artifacts,
+            *parameters,
+            cwd=project,
+            env={"PYTHONPATH": str(project / "src"), "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
         decision = json.loads((artifacts / "registration.json").read_text())
         print(f"{label} run: version {decision['version']}, promoted: {decision['promoted']} ({decision['reason']})")
         return decision
@@ -199,8 +265,10 @@ def retrain_with_the_argo_pipeline() -> None:
         print(f"  predictions.csv: {line}")
     banner("9. Retrain with one epoch; the new version is promoted only if it beats the champion")
     run_locally("second", "-p", "epochs=1")
-    print(f"- the pipeline: {project} (README.md, argo/*.yaml, src/digits_pipeline/pipeline.py); its MLflow: "
-          f"{BIN / 'mlflow'} ui --backend-store-uri sqlite:///{project / 'mlruns.db'}")
+    print(
+        f"- the pipeline: {project} (README.md, argo/*.yaml, src/digits_pipeline/pipeline.py); its MLflow: "
+        f"{BIN / 'mlflow'} ui --backend-store-uri sqlite:///{project / 'mlruns.db'}"
+    )
 
 
 def run_notebooks(tracking: str) -> None:
@@ -211,12 +279,25 @@ def run_notebooks(tracking: str) -> None:
 
     notebooks = OUT / "digits-notebooks"
     banner("6. Generate a jupyter-utilities project and run its notebooks against the same MLflow store")
-    run(BIN / "tapml", "new", "jupyter-utilities", "-o", notebooks, "--no-input", "--force",
-        "--set", "project_name=digits-notebooks")
+    run(
+        BIN / "tapml",
+        "new",
+        "jupyter-utilities",
+        "-o",
+        notebooks,
+        "--no-input",
+        "--force",
+        "--set",
+        "project_name=digits-notebooks",
+    )
     executed = notebooks / "executed"
     executed.mkdir(exist_ok=True)
-    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking, "PYTHONPATH": str(notebooks / "src"),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": tracking,
+        "PYTHONPATH": str(notebooks / "src"),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
     env.pop("SERVICE_BINDING_ROOT", None)
     # 03 compares the trainer's runs and versions (step 2), the others use their embedded defaults.
     overrides = {"03-compare-runs.ipynb": {"EXPERIMENT": "digits-cnn", "REGISTERED_MODEL": "digits-cnn"}}
@@ -227,8 +308,9 @@ def run_notebooks(tracking: str) -> None:
             source = "\n".join(f"{k} = {v!r}" for k, v in overrides[path.name].items())
             notebook.cells.insert(index + 1, nbformat.v4.new_code_cell(source))
         started = time.monotonic()
-        NotebookClient(notebook, kernel_name="python3", timeout=600,
-                       resources={"metadata": {"path": str(executed)}}).execute(env=env)
+        NotebookClient(
+            notebook, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(executed)}}
+        ).execute(env=env)
         nbformat.write(notebook, executed / path.name)
         outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs]
         figures = sum("image/png" in o.get("data", {}) for o in outputs)
@@ -240,8 +322,10 @@ def run_notebooks(tracking: str) -> None:
     champion = client.get_model_version_by_alias("digits-notebooks-digits", "champion")
     experiment = client.get_experiment_by_name("digits-notebooks-notebooks")
     runs = client.search_runs([experiment.experiment_id])
-    print(f"The same MLflow store now also holds {len(runs)} runs in experiment 'digits-notebooks-notebooks' and"
-          f" 'digits-notebooks-digits' version {champion.version} as 'champion'; executed notebooks: {executed}")
+    print(
+        f"The same MLflow store now also holds {len(runs)} runs in experiment 'digits-notebooks-notebooks' and"
+        f" 'digits-notebooks-digits' version {champion.version} as 'champion'; executed notebooks: {executed}"
+    )
 
 
 def main() -> int:

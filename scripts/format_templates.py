@@ -44,15 +44,21 @@ def ruffed(project: Path, scratch: Path, *, fix: bool) -> Path:
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(project, copy)
     if fix:
-        subprocess.run([*RUFF, "check", "--fix", "--select", "I,UP", "--quiet", "."], cwd=copy, check=False,
-                       capture_output=True)
+        subprocess.run(
+            [*RUFF, "check", "--fix", "--select", "I,UP", "--quiet", "."], cwd=copy, check=False, capture_output=True
+        )
     subprocess.run([*RUFF, "format", "--quiet", "."], cwd=copy, capture_output=True, check=False)
     return copy
 
 
 def findings(project: Path) -> list[str]:
-    done = subprocess.run([*RUFF, "check", "--output-format", "concise", "--quiet", "."], cwd=project,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [*RUFF, "check", "--output-format", "concise", "--quiet", "."],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return done.stdout.splitlines()
 
 
@@ -112,9 +118,16 @@ def carry_back(source: Path, rendered: list[str], formatted: list[str], context:
             if before is not None and (after == before + 1 or (after is None and i1 == len(rendered))):
                 edits.append((before + 1, before + 1, formatted[j1:j2]))
                 continue
-        leftovers.append("".join(difflib.unified_diff(rendered[max(0, i1 - 2):i2 + 2],
-                                                      rendered[max(0, i1 - 2):i1] + formatted[j1:j2]
-                                                      + rendered[i2:i2 + 2], n=0, lineterm="\n")))
+        leftovers.append(
+            "".join(
+                difflib.unified_diff(
+                    rendered[max(0, i1 - 2) : i2 + 2],
+                    rendered[max(0, i1 - 2) : i1] + formatted[j1:j2] + rendered[i2 : i2 + 2],
+                    n=0,
+                    lineterm="\n",
+                )
+            )
+        )
     for start, end, new in sorted(edits, reverse=True):
         lines[start:end] = new
     if edits:

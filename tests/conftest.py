@@ -10,7 +10,7 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,8 +72,13 @@ def backstage_validate(node: str) -> Callable[[list[Path]], list[dict[str, Any]]
         require("@backstage/catalog-model", f"run `npm ci --prefix {NODE_DIR}`")
 
     def validate(files: list[Path]) -> list[dict[str, Any]]:
-        done = subprocess.run([node, str(NODE_DIR / "validate-catalog.js"), *map(str, files)],
-                              capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [node, str(NODE_DIR / "validate-catalog.js"), *map(str, files)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
         assert results, f"validator printed nothing: {done.stderr}"
         return results
@@ -96,9 +101,9 @@ def postgres_url() -> str:
 
 
 @pytest.fixture
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Keep cookiecutter's replay files and caches out of the real home directory."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
-    yield home
+    return home

@@ -19,9 +19,19 @@ ODD_TEXT = (
     "Vision lab: it's a demo, with (punctuation) & $1 \\back\\slash, ünïcode * ? [x] — done.",
     "Vision lab: it's a demo, with (punctuation) & $1 $g1 #artifactId #projectSlug ünïcode * ? — done.",
     "Vision lab: a demo, with spaces & more",
-    "vision-lab", "ml-team.v2", "ml_team", "feature/x1", "https://git.example.org:8443/team/vision-lab.git",
-    "photos/train_2024", "labelled_images", "models_v2", "x", "a-b", "Q",
-    "*/30 2-4 * * MON-FRI", "America/Argentina/Buenos_Aires",
+    "vision-lab",
+    "ml-team.v2",
+    "ml_team",
+    "feature/x1",
+    "https://git.example.org:8443/team/vision-lab.git",
+    "photos/train_2024",
+    "labelled_images",
+    "models_v2",
+    "x",
+    "a-b",
+    "Q",
+    "*/30 2-4 * * MON-FRI",
+    "America/Argentina/Buenos_Aires",
 )
 
 
@@ -112,18 +122,30 @@ def valid_cases(template: Template) -> list[Case]:
 
 def pairwise_cases(template: Template, odd: dict[str, OptionValue]) -> list[Case]:
     """Greedy all-pairs over the boolean and choice options: each new case covers the most uncovered pairs."""
-    space = {n: ((True, False) if o.type == "boolean" else o.choice_values)
-             for n, o in template.options.items() if o.type in ("boolean", "choice")}
+    space = {
+        n: ((True, False) if o.type == "boolean" else o.choice_values)
+        for n, o in template.options.items()
+        if o.type in ("boolean", "choice")
+    }
     names = list(space)
-    uncovered = {((a, x), (b, y)) for i, a in enumerate(names) for b in names[i + 1:]
-                 for x in space[a] for y in space[b]}
+    uncovered = {
+        ((a, x), (b, y)) for i, a in enumerate(names) for b in names[i + 1 :] for x in space[a] for y in space[b]
+    }
     cases: list[Case] = []
     while uncovered:
         values: dict[str, OptionValue] = {}
         for name in names:
-            values[name] = max(space[name], key=lambda value: sum(
-                ((other, values[other]), (name, value)) in uncovered or ((name, value), (other, values[other]))
-                in uncovered for other in values) + 0.5 * sum(1 for pair in uncovered if (name, value) in pair))
+            values[name] = max(
+                space[name],
+                key=lambda value: (
+                    sum(
+                        ((other, values[other]), (name, value)) in uncovered
+                        or ((name, value), (other, values[other])) in uncovered
+                        for other in values
+                    )
+                    + 0.5 * sum(1 for pair in uncovered if (name, value) in pair)
+                ),
+            )
         covered = {pair for pair in uncovered if all(values[n] == v for n, v in pair)}
         if not covered:
             pair = min(uncovered, key=repr)

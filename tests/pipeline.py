@@ -59,7 +59,7 @@ def served_tarball(project: Path) -> Iterator[str]:
     body = buffer.getvalue()
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/gzip")
             self.send_header("Content-Length", str(len(body)))
@@ -84,8 +84,9 @@ def fetch(project: Path, pipeline: dict[str, Any], destination: Path) -> subproc
     script = steps(pipeline).fetch_script
     with served_tarball(project) as url:
         env = {**os.environ, "SOURCE_URL": url, "SOURCE_REVISION": "main@sha1:0123abc", "SOURCE_DIR": str(destination)}
-        return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120,
-                              check=False)
+        return subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+        )
 
 
 def overlay_venv(where: Path) -> Path:
@@ -97,9 +98,15 @@ def overlay_venv(where: Path) -> Path:
     return where / "bin"
 
 
-def run_test_step(source: Path, pipeline: dict[str, Any] | None, bin_dir: Path, *pytest_args: str,
-                  install: bool, extra_env: dict[str, str] | None = None,
-                  timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+def run_test_step(
+    source: Path,
+    pipeline: dict[str, Any] | None,
+    bin_dir: Path,
+    *pytest_args: str,
+    install: bool,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 1200,
+) -> subprocess.CompletedProcess[str]:
     """The test step's command (or `sh scripts/test.sh` without a Pipeline) in `source`, `bin_dir` first on PATH.
 
     With `install`, scripts/test.sh installs the requirements as the Pipeline does, offline (PIP_NO_INDEX=1).
@@ -113,5 +120,6 @@ def run_test_step(source: Path, pipeline: dict[str, Any] | None, bin_dir: Path, 
     else:
         env["INSTALL_REQUIREMENTS"] = "false"
     env |= extra_env or {}
-    return subprocess.run([*command, *pytest_args], cwd=source, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+    return subprocess.run(
+        [*command, *pytest_args], cwd=source, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )

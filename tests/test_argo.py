@@ -20,8 +20,11 @@ from generator.validate import _is_argo
 from tests.matrix import valid_cases
 
 TEMPLATE = "argo-pipeline"
-RESOURCES = {"workflow-template.yaml": "WorkflowTemplate", "cron-workflow.yaml": "CronWorkflow",
-             "workflow.yaml": "Workflow"}
+RESOURCES = {
+    "workflow-template.yaml": "WorkflowTemplate",
+    "cron-workflow.yaml": "CronWorkflow",
+    "workflow.yaml": "Workflow",
+}
 ARGO_EXPRESSION = re.compile(r"\{\{(inputs|workflow|tasks)\.[a-z0-9.-]+\}\}")
 
 
@@ -63,8 +66,9 @@ def test_argo_resources_match_argos_schema(baked: dict[str, Path], argo_schema: 
             assert schema_errors(argo_schema, document) == [], (key, name)
 
 
-def test_the_schema_check_refuses_unquoted_integer_or_string_values(baked: dict[str, Path],
-                                                                    argo_schema: dict[str, Any]) -> None:
+def test_the_schema_check_refuses_unquoted_integer_or_string_values(
+    baked: dict[str, Path], argo_schema: dict[str, Any]
+) -> None:
     document = load(baked[f"{TEMPLATE}:defaults"], "workflow-template.yaml")
     steps = [item for item in document["spec"]["templates"] if "retryStrategy" in item]
     unquoted = copy.deepcopy(document)
@@ -80,14 +84,20 @@ def test_argo_expressions_survive_cookiecutter(baked: dict[str, Path]) -> None:
     for key, project in argo_projects(baked).items():
         template = (project / "argo" / "workflow-template.yaml").read_text(encoding="utf-8")
         found = {match.group(0) for match in ARGO_EXPRESSION.finditer(template)}
-        assert {"{{workflow.status}}", "{{inputs.parameters.epochs}}",
-                "{{tasks.ingest.outputs.artifacts.dataset}}"} <= found, key
+        assert {
+            "{{workflow.status}}",
+            "{{inputs.parameters.epochs}}",
+            "{{tasks.ingest.outputs.artifacts.dataset}}",
+        } <= found, key
         assert "cookiecutter" not in template and "{%" not in template, key
 
 
 def test_the_leftover_jinja_rule_exempts_argo_files_quoted_or_not() -> None:
-    for text in ('apiVersion: "argoproj.io/v1alpha1"\nkind: "Workflow"\n', "apiVersion: argoproj.io/v1alpha1\n",
-                 "kind: Workflow\napiVersion: 'argoproj.io/v1alpha1'\n"):
+    for text in (
+        'apiVersion: "argoproj.io/v1alpha1"\nkind: "Workflow"\n',
+        "apiVersion: argoproj.io/v1alpha1\n",
+        "kind: Workflow\napiVersion: 'argoproj.io/v1alpha1'\n",
+    ):
         assert _is_argo(Path("argo/workflow.yaml"), text), text
     assert not _is_argo(Path("config/workload.yaml"), "apiVersion: carto.run/v1alpha1\nvalue: '{{x}}'\n")
     assert not _is_argo(Path("notes.md"), 'apiVersion: "argoproj.io/v1alpha1"\n')

@@ -25,16 +25,24 @@ MINIMAL_MANIFEST = {
     "description": "A test template.",
     "tags": ["test"],
     "options": {
-        "project_name": {"type": "string", "label": "Name", "default": "tiny-app",
-                         "pattern": PROJECT_NAME_PATTERN},
+        "project_name": {"type": "string", "label": "Name", "default": "tiny-app", "pattern": PROJECT_NAME_PATTERN},
     },
 }
 
 
-def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-        stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*TAPML, *args], cwd=cwd, env={**os.environ, **(env or {})}, input=stdin,
-                          capture_output=True, text=True, timeout=300, check=False)
+def run(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*TAPML, *args],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def assert_user_error(done: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
@@ -62,19 +70,25 @@ def make_template(root: Path, files: dict[str, str], manifest: dict | None = Non
 
 def valid_tiny_files() -> dict[str, str]:
     """The smallest project that passes validation."""
-    files = {"README.md": "# {{ cookiecutter.project_name }}\n", "Procfile": "web: python -m app\n",
-             "requirements.txt": "click==8.1.8\n"}
+    files = {
+        "README.md": "# {{ cookiecutter.project_name }}\n",
+        "Procfile": "web: python -m app\n",
+        "requirements.txt": "click==8.1.8\n",
+    }
     files["config/workload.yaml"] = (
         "apiVersion: carto.run/v1alpha1\nkind: Workload\nmetadata:\n  name: {{ cookiecutter.project_name }}\n"
         "  labels:\n    apps.tanzu.vmware.com/workload-type: web\n"
         "    app.kubernetes.io/part-of: {{ cookiecutter.project_name }}\n"
         "spec:\n  source:\n    git:\n      url: https://git.example.org/x.git\n      ref:\n        branch: main\n"
-        "  build:\n    env:\n      - name: BP_CPYTHON_VERSION\n        value: \"3.11.*\"\n")
+        '  build:\n    env:\n      - name: BP_CPYTHON_VERSION\n        value: "3.11.*"\n'
+    )
     files["catalog/catalog-info.yaml"] = (
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: {{ cookiecutter.project_name }}\n"
-        "  annotations:\n    backstage.io/kubernetes-label-selector: app.kubernetes.io/part-of={{ cookiecutter.project_name }}\n"
+        "  annotations:\n"
+        "    backstage.io/kubernetes-label-selector: app.kubernetes.io/part-of={{ cookiecutter.project_name }}\n"
         "    backstage.io/source-template: tapml/tiny\nspec:\n  type: service\n  lifecycle: experimental\n"
-        "  owner: team\n")
+        "  owner: team\n"
+    )
     files["tests/test_app.py"] = "def test_truth():\n    assert 1 + 1 == 2\n"
     return files
 
@@ -104,17 +118,31 @@ def test_unknown_template_is_one_line_exit_2() -> None:
 
 
 def test_bad_values_are_all_reported_at_once_and_nothing_is_written(tmp_path: Path) -> None:
-    done = run("new", "cnn-trainer", "-o", str(tmp_path / "p"), "--no-input", "--set", "epochs=0",
-               "--set", "data_source=mnist", "--set", "typo_option=1", "--set", "project_name=Bad Name",
-               "--set", "package_name=x")
-    assert_user_error(done, 2, "epochs", "data_source", "typo_option", "project_name",
-                      "derived values are computed")
+    done = run(
+        "new",
+        "cnn-trainer",
+        "-o",
+        str(tmp_path / "p"),
+        "--no-input",
+        "--set",
+        "epochs=0",
+        "--set",
+        "data_source=mnist",
+        "--set",
+        "typo_option=1",
+        "--set",
+        "project_name=Bad Name",
+        "--set",
+        "package_name=x",
+    )
+    assert_user_error(done, 2, "epochs", "data_source", "typo_option", "project_name", "derived values are computed")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_malformed_set_pair_is_a_usage_error(tmp_path: Path) -> None:
-    assert_user_error(run("new", "cnn-trainer", "-o", str(tmp_path / "p"), "--no-input", "--set", "epochs"),
-                      2, "not key=value")
+    assert_user_error(
+        run("new", "cnn-trainer", "-o", str(tmp_path / "p"), "--no-input", "--set", "epochs"), 2, "not key=value"
+    )
 
 
 def test_without_a_terminal_and_without_no_input_it_says_what_to_do(tmp_path: Path) -> None:
@@ -122,8 +150,9 @@ def test_without_a_terminal_and_without_no_input_it_says_what_to_do(tmp_path: Pa
 
 
 def test_dry_run_prints_answers_and_tree_and_writes_nothing(tmp_path: Path) -> None:
-    done = run("new", "cnn-trainer", "-o", str(tmp_path / "p"), "--no-input", "--dry-run",
-               "--set", "data_source=postgres")
+    done = run(
+        "new", "cnn-trainer", "-o", str(tmp_path / "p"), "--no-input", "--dry-run", "--set", "data_source=postgres"
+    )
     assert done.returncode == 0, done.stderr
     plan = yaml.safe_load(done.stdout)
     assert plan["answers"]["data_source"] == "postgres"
@@ -145,8 +174,7 @@ def test_answers_file_regenerates_the_project_byte_for_byte(name: str, tmp_path:
 def test_answers_file_of_another_template_is_refused(tmp_path: Path) -> None:
     answers = tmp_path / "answers.yaml"
     answers.write_text("template: some-other\nanswers: {}\n")
-    assert_user_error(run("new", "cnn-trainer", "--answers", str(answers), "-o", str(tmp_path / "p")),
-                      2, "some-other")
+    assert_user_error(run("new", "cnn-trainer", "--answers", str(answers), "-o", str(tmp_path / "p")), 2, "some-other")
 
 
 def test_non_empty_target_is_refused_and_force_replaces_it_keeping_git(tmp_path: Path) -> None:

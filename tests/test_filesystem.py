@@ -26,15 +26,28 @@ NO_DAC_OVERRIDE = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"
 GIT_USER = ["-c", "user.name=tapml tests", "-c", "user.email=tests@example.org"]
 
 
-def tapml(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-          prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def tapml(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, prefix: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    return subprocess.run([*(prefix or []), *TAPML, *args], cwd=cwd, env=environment, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return subprocess.run(
+        [*(prefix or []), *TAPML, *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
-def new(target: Path, *extra: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-        prefix: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+def new(
+    target: Path,
+    *extra: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    prefix: list[str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     return tapml("new", "cnn-trainer", "--no-input", "-o", str(target), *extra, cwd=cwd, env=env, prefix=prefix)
 
 
@@ -51,8 +64,10 @@ def assert_refused(done: subprocess.CompletedProcess[str], *fragments: str) -> s
 
 def snapshot(folder: Path) -> dict[str, bytes | None]:
     """Every path below `folder` with its content (None for folders): equal snapshots mean untouched."""
-    return {str(path.relative_to(folder)): None if path.is_dir() else path.read_bytes()
-            for path in sorted(folder.rglob("*"))}
+    return {
+        str(path.relative_to(folder)): None if path.is_dir() else path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+    }
 
 
 def assert_no_staging_left(folder: Path) -> None:
@@ -77,8 +92,12 @@ def committed_repo(folder: Path) -> Path:
 def tmpfs(mount_point: Path, *, read_only: bool = False) -> Iterator[Path]:
     mount_point.mkdir(parents=True, exist_ok=True)
     options = "size=8m" + (",ro" if read_only else "")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tapml-test", str(mount_point)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", options, "tapml-test", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         require("mounting a tmpfs", done.stderr.strip() or "mount failed (needs root with CAP_SYS_ADMIN)")
     try:
@@ -234,8 +253,9 @@ def test_unreadable_answers_file_is_one_line(tmp_path: Path) -> None:
 def test_binary_options_file_is_one_line(tmp_path: Path) -> None:
     options = tmp_path / "options.json"
     options.write_bytes(b"\xff\xfe{}")
-    done = tapml("preview", str(REPO / "accelerators" / "cnn-trainer"), "--options-file", str(options),
-                 "-o", str(tmp_path / "p"))
+    done = tapml(
+        "preview", str(REPO / "accelerators" / "cnn-trainer"), "--options-file", str(options), "-o", str(tmp_path / "p")
+    )
     assert_refused(done, str(options), "not UTF-8 text")
     assert sorted(path.name for path in tmp_path.iterdir()) == ["options.json"]
 
@@ -258,8 +278,13 @@ def test_force_refuses_a_git_work_tree_with_untracked_files(tmp_path: Path) -> N
     target = committed_repo(tmp_path / "p")
     (target / "draft.py").write_text("print('not committed yet')\n")
     before = snapshot(target)
-    assert_refused(new(target, "--force"), f"refusing to replace {target}", "uncommitted or untracked",
-                   "draft.py", "commit or stash")
+    assert_refused(
+        new(target, "--force"),
+        f"refusing to replace {target}",
+        "uncommitted or untracked",
+        "draft.py",
+        "commit or stash",
+    )
     assert snapshot(target) == before
 
 

@@ -25,8 +25,11 @@ REGENERATE = os.environ.get("TAPML_REGENERATE_GOLDEN") == "1"
 
 def digests(template: Template, values: dict[str, object], scratch: Path) -> dict[str, str]:
     project = render_to(template, template.resolve(values), scratch)
-    return {path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(project.rglob("*")) if path.is_file()}
+    return {
+        path.relative_to(project).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(project.rglob("*"))
+        if path.is_file()
+    }
 
 
 @pytest.mark.parametrize("template", load_all(), ids=lambda t: t.name)
@@ -41,7 +44,12 @@ def test_generated_files_match_their_golden_digests(template: Template, tmp_path
     assert golden.is_file(), f"no golden digests for {template.name}: run with TAPML_REGENERATE_GOLDEN=1"
     expected = json.loads(golden.read_text(encoding="utf-8"))
     for case_id in cases:
-        changed = sorted(path for path in {*expected[case_id], *actual[case_id]}
-                         if expected[case_id].get(path) != actual[case_id].get(path))
-        assert not changed, (f"{template.name}:{case_id}: generated files changed: {changed[:8]} "
-                             "(intended? regenerate with TAPML_REGENERATE_GOLDEN=1 and commit)")
+        changed = sorted(
+            path
+            for path in {*expected[case_id], *actual[case_id]}
+            if expected[case_id].get(path) != actual[case_id].get(path)
+        )
+        assert not changed, (
+            f"{template.name}:{case_id}: generated files changed: {changed[:8]} "
+            "(intended? regenerate with TAPML_REGENERATE_GOLDEN=1 and commit)"
+        )

@@ -14,26 +14,33 @@ TEMPLATES = load_all()
 DATA = {
     "options": {
         "project_name": {"type": "string", "pattern": "^[a-z]+$"},
-        "low": {"type": "integer", "min": 0, "max": 10}, "high": {"type": "integer", "min": 1, "max": 10},
-        "flag": {"type": "boolean"}, "mode": {"type": "choice", "choices": ["a", "b"]},
+        "low": {"type": "integer", "min": 0, "max": 10},
+        "high": {"type": "integer", "min": 1, "max": 10},
+        "flag": {"type": "boolean"},
+        "mode": {"type": "choice", "choices": ["a", "b"]},
     },
-    "project_option": "project_name", "project_rule": "is not a name", "reserved": {"json": "shadows json"},
+    "project_option": "project_name",
+    "project_rule": "is not a name",
+    "reserved": {"json": "shadows json"},
     "rules": [{"check": "low <= high", "message": "low ({low}) must not exceed high ({high})"}],
 }
 GOOD = {"project_name": "demo", "low": "2", "high": 5, "flag": "yes", "mode": "a"}
 
 
-@pytest.mark.parametrize(("change", "problem"), [
-    ({}, None),
-    ({"project_name": "Bad Name"}, "project_name: 'Bad Name' is not a name"),
-    ({"project_name": "json"}, "project_name: 'json' shadows json"),
-    ({"low": "x"}, "low: expected an integer, got 'x'"),
-    ({"low": 11}, "low: 11 is above the maximum 10"),
-    ({"high": 0}, "high: 0 is below the minimum 1"),
-    ({"flag": "maybe"}, "flag: expected true or false, got 'maybe'"),
-    ({"mode": "c"}, "mode: 'c' is not one of a, b"),
-    ({"low": 7, "high": "3"}, "low (7) must not exceed high (3)"),
-])
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),
+        ({"project_name": "Bad Name"}, "project_name: 'Bad Name' is not a name"),
+        ({"project_name": "json"}, "project_name: 'json' shadows json"),
+        ({"low": "x"}, "low: expected an integer, got 'x'"),
+        ({"low": 11}, "low: 11 is above the maximum 10"),
+        ({"high": 0}, "high: 0 is below the minimum 1"),
+        ({"flag": "maybe"}, "flag: expected true or false, got 'maybe'"),
+        ({"mode": "c"}, "mode: 'c' is not one of a, b"),
+        ({"low": 7, "high": "3"}, "low (7) must not exceed high (3)"),
+    ],
+)
 def test_answer_problems(change: dict[str, object], problem: str | None) -> None:
     found = hook_runtime.answer_problems(DATA, {**GOOD, **change})
     assert found == ([problem] if problem else [])

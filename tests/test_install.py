@@ -22,14 +22,26 @@ from generator.render import list_tree, render
 from tests.support import REPO, require
 
 SOURCES = ["pyproject.toml", "README.md", "generator", "templates"]
-NETWORK_TROUBLE = ("No matching distribution found", "NewConnectionError", "Temporary failure in name resolution",
-                   "Could not fetch URL", "ConnectTimeout", "ReadTimeout", "Network is unreachable")
+NETWORK_TROUBLE = (
+    "No matching distribution found",
+    "NewConnectionError",
+    "Temporary failure in name resolution",
+    "Could not fetch URL",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "Network is unreachable",
+)
 
 
 def pip(*args: str) -> None:
     """Run pip from this interpreter; a failure that looks like the network is a missing service, else a bug."""
-    done = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "--disable-pip-version-check", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     if done.returncode != 0:
         output = done.stdout + done.stderr
         if any(sign in output for sign in NETWORK_TROUBLE):
@@ -38,8 +50,11 @@ def pip(*args: str) -> None:
 
 
 def source_files(folder: Path) -> set[str]:
-    return {str(path.relative_to(folder)) for path in folder.rglob("*")
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
+    return {
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+    }
 
 
 def build_wheel(tmp_path: Path) -> Path:
@@ -57,8 +72,9 @@ def build_wheel(tmp_path: Path) -> Path:
 
 def installed_tapml(venv: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {name: value for name, value in os.environ.items() if name not in ("PYTHONPATH", "TAPML_TEMPLATES")}
-    return subprocess.run([str(venv / "bin" / "tapml"), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=300, check=False)
+    return subprocess.run(
+        [str(venv / "bin" / "tapml"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 @pytest.mark.service

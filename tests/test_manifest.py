@@ -32,7 +32,8 @@ CONDITIONS = [
 def test_jinja_compilation_agrees_with_python_evaluation(source: str) -> None:
     condition = Condition.parse(source)
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(
-        "{% if " + condition.to_jinja() + " %}yes{% else %}no{% endif %}")
+        "{% if " + condition.to_jinja() + " %}yes{% else %}no{% endif %}"
+    )
     for combo in itertools.product(*GRID.values()):
         values = dict(zip(GRID, combo))
         expected = "yes" if condition.evaluate(values) else "no"
@@ -45,8 +46,10 @@ def test_spel_compilation_uses_camel_case_symbols() -> None:
     assert condition.to_spel(symbol) == "{'folder', 'postgres'}.contains(#dataSource) && !#useGpu"
 
 
-@pytest.mark.parametrize("source", [*CONDITIONS, "not (flag or other)", "not source == 'digits' or flag and other",
-                                    "(flag or other) and not other"])
+@pytest.mark.parametrize(
+    "source",
+    [*CONDITIONS, "not (flag or other)", "not source == 'digits' or flag and other", "(flag or other) and not other"],
+)
 def test_spel_compilation_keeps_the_meaning_with_fewer_parentheses(source: str) -> None:
     from generator.accelerator.spel import evaluate
 
@@ -102,32 +105,64 @@ PROJECT = {"type": "string", "label": "n", "default": "a", "pattern": PROJECT_NA
 BASE = {"name": "t", "display_name": "T", "description": "d", "tags": ["x"], "options": {"project_name": PROJECT}}
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"options": {"project_name": {"type": "string", "label": "n", "default": "a", "pattern": "[a-z]+"}}},
-     "anchored"),
-    ({"options": {"project_name": {**PROJECT, "default": "A1"}}}, "does not match"),
-    ({"options": {"project_name": {**PROJECT, "pattern": "^[a-z]+$"}}}, "one naming rule"),
-    ({"options": {"name": {"type": "string", "label": "n", "default": "a", "pattern": "^[a-z]+$"}}},
-     "project_name"),
-    ({"tags": ["Bad Tag"]}, "lower-case"),
-    ({"files": [{"path": "x.py", "when": "missing == 'y'"}]}, "unknown option"),
-    ({"options": {**BASE["options"], "free": {"type": "string", "label": "f", "default": "x"}}}, "needs a pattern"),
-    ({"options": {**BASE["options"], "n": {"type": "integer", "label": "n", "default": "5"}}}, "not a integer"),
-    ({"options": {**BASE["options"], "c": {"type": "choice", "label": "c", "default": "z",
-                                           "choices": [{"value": "a", "text": "A"}]}}}, "not one of the choices"),
-    ({"unexpected": 1}, "Extra inputs"),
-    ({"options": {**BASE["options"], "n": {"type": "integer", "label": "n", "default": 5, "min": 1}}},
-     "both min and max"),
-    ({"options": {**BASE["options"], "n": {"type": "integer", "label": "n", "default": 50, "min": 1, "max": 9}}},
-     "outside 1..9"),
-    ({"options": {**BASE["options"], "c": {"type": "choice", "label": "c", "default": "a b",
-                                           "choices": [{"value": "a b", "text": "A"}]}}}, "should match pattern"),
-    ({"options": {**BASE["options"], "free": {"type": "string", "label": "f", "default": "x", "pattern": "^.+$"}}},
-     "must refuse"),
-    ({"rules": [{"check": "nope > 1", "message": "m"}]}, "unknown option"),
-    ({"rules": [{"check": "project_name == 'b'", "message": "m"}]}, "the defaults break rule"),
-    ({"rules": [{"check": "project_name == 'a'", "message": "{missing}"}]}, "names an unknown value"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"options": {"project_name": {"type": "string", "label": "n", "default": "a", "pattern": "[a-z]+"}}},
+            "anchored",
+        ),
+        ({"options": {"project_name": {**PROJECT, "default": "A1"}}}, "does not match"),
+        ({"options": {"project_name": {**PROJECT, "pattern": "^[a-z]+$"}}}, "one naming rule"),
+        (
+            {"options": {"name": {"type": "string", "label": "n", "default": "a", "pattern": "^[a-z]+$"}}},
+            "project_name",
+        ),
+        ({"tags": ["Bad Tag"]}, "lower-case"),
+        ({"files": [{"path": "x.py", "when": "missing == 'y'"}]}, "unknown option"),
+        ({"options": {**BASE["options"], "free": {"type": "string", "label": "f", "default": "x"}}}, "needs a pattern"),
+        ({"options": {**BASE["options"], "n": {"type": "integer", "label": "n", "default": "5"}}}, "not a integer"),
+        (
+            {
+                "options": {
+                    **BASE["options"],
+                    "c": {"type": "choice", "label": "c", "default": "z", "choices": [{"value": "a", "text": "A"}]},
+                }
+            },
+            "not one of the choices",
+        ),
+        ({"unexpected": 1}, "Extra inputs"),
+        (
+            {"options": {**BASE["options"], "n": {"type": "integer", "label": "n", "default": 5, "min": 1}}},
+            "both min and max",
+        ),
+        (
+            {"options": {**BASE["options"], "n": {"type": "integer", "label": "n", "default": 50, "min": 1, "max": 9}}},
+            "outside 1..9",
+        ),
+        (
+            {
+                "options": {
+                    **BASE["options"],
+                    "c": {"type": "choice", "label": "c", "default": "a b", "choices": [{"value": "a b", "text": "A"}]},
+                }
+            },
+            "should match pattern",
+        ),
+        (
+            {
+                "options": {
+                    **BASE["options"],
+                    "free": {"type": "string", "label": "f", "default": "x", "pattern": "^.+$"},
+                }
+            },
+            "must refuse",
+        ),
+        ({"rules": [{"check": "nope > 1", "message": "m"}]}, "unknown option"),
+        ({"rules": [{"check": "project_name == 'b'", "message": "m"}]}, "the defaults break rule"),
+        ({"rules": [{"check": "project_name == 'a'", "message": "{missing}"}]}, "names an unknown value"),
+    ],
+)
 def test_bad_manifests_are_rejected_naming_the_file(tmp_path: Path, change: dict, message: str) -> None:
     manifest = tmp_path / "tapml.yaml"
     manifest.write_text(yaml.safe_dump({**BASE, **change}))

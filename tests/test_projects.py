@@ -55,7 +55,10 @@ DEEP_VARIANTS: dict[str, list[Variant]] = {
         Variant({"model_source": "keras_file", "allow_url_input": True, "log_predictions": True, "mlflow_claim": True}),
         Variant({"model_source": "mobilenet_v2", "runtime": "tensorflow", "allow_url_input": True}),
         Variant({"model_source": "mobilenet_v2"}, tests=("tests/test_convert.py", "tests/test_api.py")),
-        Variant({"model_source": "keras_file", "runtime": "tensorflow"}, tests=("tests/test_api.py", "tests/test_startup.py")),
+        Variant(
+            {"model_source": "keras_file", "runtime": "tensorflow"},
+            tests=("tests/test_api.py", "tests/test_startup.py"),
+        ),
     ],
     # Defaults: the bundled digits and batch prediction over a folder. PostgreSQL changes the ingest and predict
     # steps only (the steps after ingest read its artifact): test_predict.py runs whole local runs that ingest
@@ -68,8 +71,15 @@ DEEP_VARIANTS: dict[str, list[Variant]] = {
     "jupyter-utilities": [
         Variant(
             {"database": "greenplum", "allow_url_input": True, "mlflow_claim": True},
-            tests=("tests/test_database.py", "tests/test_greenplum.py", "tests/test_url_guard.py",
-                   "tests/test_image_urls.py", "tests/test_helpers.py", "tests/test_services.py", "tests/test_hub.py"),
+            tests=(
+                "tests/test_database.py",
+                "tests/test_greenplum.py",
+                "tests/test_url_guard.py",
+                "tests/test_image_urls.py",
+                "tests/test_helpers.py",
+                "tests/test_services.py",
+                "tests/test_hub.py",
+            ),
         ),
     ],
 }
@@ -89,7 +99,7 @@ CASES = _cases()
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("template", "variant", "label"), CASES, ids=[f"{t.name}:{l}" for t, _, l in CASES])
+@pytest.mark.parametrize(("template", "variant", "label"), CASES, ids=[f"{case[0].name}:{case[2]}" for case in CASES])
 def test_generated_project_passes_its_own_tests(
     template: Template, variant: Variant, label: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
@@ -105,8 +115,19 @@ def test_generated_project_passes_its_own_tests(
         assert fetched.returncode == 0, fetched.stderr
     else:
         shutil.copytree(project, source)
-    done = run_test_step(source, pipeline, overlay_venv(tmp_path / "venv"), "-q", "-p", "no:cacheprovider", "-rs",
-                         *variant.tests, install=True, extra_env=env, timeout=1800)
+    done = run_test_step(
+        source,
+        pipeline,
+        overlay_venv(tmp_path / "venv"),
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-rs",
+        *variant.tests,
+        install=True,
+        extra_env=env,
+        timeout=1800,
+    )
     assert "Requirement already satisfied" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
     summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     assert done.returncode == 0, f"{summary}\n{done.stdout[-6000:]}\n{done.stderr[-3000:]}"

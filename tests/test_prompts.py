@@ -20,7 +20,7 @@ class Terminal:
         self.master, slave = pty.openpty()
         self.process = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, close_fds=True)
         os.close(slave)
-        self.screen = ""      # output not yet consumed by answer()
+        self.screen = ""  # output not yet consumed by answer()
         self.transcript = ""  # everything the child printed
 
     def wait_for(self, text: str, timeout: float = 30) -> str:
@@ -40,7 +40,7 @@ class Terminal:
 
     def answer(self, question: str, reply: str) -> None:
         self.wait_for(question)
-        self.screen = self.screen[self.screen.index(question) + len(question):]
+        self.screen = self.screen[self.screen.index(question) + len(question) :]
         os.write(self.master, (reply + "\n").encode())
 
     def finish(self) -> int:
@@ -51,8 +51,17 @@ class Terminal:
 
 def test_prompts_follow_the_manifest_and_depends_on(tmp_path: Path) -> None:
     target = tmp_path / "asked"
-    term = Terminal(sys.executable, "-m", "generator", "new", "cnn-trainer", "-o", str(target),
-                    "--set", "description=Asked on a terminal")
+    term = Terminal(
+        sys.executable,
+        "-m",
+        "generator",
+        "new",
+        "cnn-trainer",
+        "-o",
+        str(target),
+        "--set",
+        "description=Asked on a terminal",
+    )
     term.answer("Project name", "asked-cnn")
     term.answer("Owner", "")
     term.answer("Git repository URL", "")
@@ -60,11 +69,11 @@ def test_prompts_follow_the_manifest_and_depends_on(tmp_path: Path) -> None:
     term.answer("Training data", "postgres")
     term.answer("Image table", "digit_images")
     term.answer("Database service claim", "")
-    term.answer("Image size", "zero")              # not an integer: asked again
+    term.answer("Image size", "zero")  # not an integer: asked again
     term.answer("Image size", "16")
     manifest = yaml.safe_load((Path(__file__).parent.parent / "templates/cnn-trainer/tapml.yaml").read_text())
     names = list(manifest["options"])
-    for name in names[names.index("image_size") + 1:]:
+    for name in names[names.index("image_size") + 1 :]:
         term.answer(manifest["options"][name]["label"].split(" (")[0], "")
     assert term.finish() == 0, term.transcript
     answers = yaml.safe_load((target / ".tapml-answers.yaml").read_text())["answers"]

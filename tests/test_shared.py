@@ -12,15 +12,26 @@ from generator.manifest import PROJECT_DIR, load_all
 from generator.names import PROJECT_NAME_PATTERN
 from generator.shared import MARK, shared_files
 
-MANIFEST = {"name": "tiny", "display_name": "Tiny", "description": "A test template.", "tags": ["test"],
-            "options": {"project_name": {"type": "string", "label": "Name", "default": "tiny-app",
-                                         "pattern": PROJECT_NAME_PATTERN}},
-            "shared": [{"from": "python/helper.py", "to": "src/helper.py"}, {"from": "docs", "to": "docs"}]}
+MANIFEST = {
+    "name": "tiny",
+    "display_name": "Tiny",
+    "description": "A test template.",
+    "tags": ["test"],
+    "options": {
+        "project_name": {"type": "string", "label": "Name", "default": "tiny-app", "pattern": PROJECT_NAME_PATTERN}
+    },
+    "shared": [{"from": "python/helper.py", "to": "src/helper.py"}, {"from": "docs", "to": "docs"}],
+}
 
 
 def _build(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "generator", "build", *args], capture_output=True, text=True,
-                          env={"TAPML_TEMPLATES": str(root / "templates"), "PATH": "/usr/bin:/bin"}, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "generator", "build", *args],
+        capture_output=True,
+        text=True,
+        env={"TAPML_TEMPLATES": str(root / "templates"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
 
 
 def _tree(root: Path) -> Path:

@@ -33,15 +33,17 @@ def _imports(path: Path) -> set[str]:
 
 def test_no_import_cycles() -> None:
     modules = {_module(path): path for path in PACKAGE.rglob("*.py")}
-    graph = {name: {target for target in _imports(path) if target in modules and target != name}
-             for name, path in modules.items()}
+    graph = {
+        name: {target for target in _imports(path) if target in modules and target != name}
+        for name, path in modules.items()
+    }
     visiting: list[str] = []
     done: set[str] = set()
 
     def visit(name: str) -> None:
         if name in done:
             return
-        assert name not in visiting, "import cycle: " + " -> ".join(visiting[visiting.index(name):] + [name])
+        assert name not in visiting, "import cycle: " + " -> ".join([*visiting[visiting.index(name) :], name])
         visiting.append(name)
         for target in sorted(graph[name]):
             if not (name.startswith(target + ".") or target == name.rsplit(".", 1)[0]):  # a package's __init__
@@ -54,6 +56,8 @@ def test_no_import_cycles() -> None:
 
 
 def test_modules_stay_small() -> None:
-    sizes = {path.relative_to(REPO).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
-             for path in PACKAGE.rglob("*.py")}
+    sizes = {
+        path.relative_to(REPO).as_posix(): len(path.read_text(encoding="utf-8").splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
     assert not {name: lines for name, lines in sizes.items() if lines > 600}

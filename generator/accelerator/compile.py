@@ -36,14 +36,33 @@ from ..manifest import MANIFEST_NAME, Template
 from ..names import spel_project_slug, spel_project_words, spel_reserved
 from .conditions import describe, domains, negate
 from .model import (
-    ACCELERATOR_FILE, AcceleratorOption, Chain, Combo, Provenance, RegexReplace, ReplaceText, RewritePath,
-    Substitution, Symbol, Transform,
+    ACCELERATOR_FILE,
+    AcceleratorOption,
+    Chain,
+    Combo,
+    Provenance,
+    RegexReplace,
+    ReplaceText,
+    RewritePath,
+    Substitution,
+    Symbol,
+    Transform,
 )
 from .names import PROJECT_SLUG, PROJECT_WORDS, RESERVED_NAMES, OptionNames
 from .options import accelerator_options
 from .segments import (
-    CC, MARKER, Marked, NoMarkers, Vocabulary, check_references, compile_text, cookiecutter_key, drop_pattern,
-    java_quote, parse, walk,
+    CC,
+    MARKER,
+    Marked,
+    NoMarkers,
+    Vocabulary,
+    check_references,
+    compile_text,
+    cookiecutter_key,
+    drop_pattern,
+    java_quote,
+    parse,
+    walk,
 )
 
 VARIANTS_DIR = ".tapml-variants"
@@ -108,8 +127,11 @@ def compile_template(template: Template) -> CompiledTemplate:
     names = OptionNames(template)
     manifest = template.directory / MANIFEST_NAME
     if "accelerator" in template.display_name.lower():
-        raise CompileError("display_name must not contain 'accelerator' (TAP best practice)", path=manifest,
-                           hint="the GUI already lists accelerators")
+        raise CompileError(
+            "display_name must not contain 'accelerator' (TAP best practice)",
+            path=manifest,
+            hint="the GUI already lists accelerators",
+        )
     for clash in names.clashes():
         raise CompileError(clash, path=manifest, hint="rename the option")
     compiled = CompiledTemplate(template, {}, accelerator_options(template), Combo())
@@ -138,6 +160,7 @@ def _context(template: Template, names: OptionNames, compiled: CompiledTemplate)
 
 
 # --- files ----------------------------------------------------------------------------------------------------
+
 
 def _walk_project(template: Template) -> Iterator[tuple[str, str, bool]]:
     """(path to render, verbatim tail, copy-only) for every file, in cookiecutter's order."""
@@ -172,8 +195,7 @@ def _entries(context: _Context) -> Iterator[Entry]:
             yield from _place(context, paths, [(source.read_bytes(), None)], text=False)
             continue
         try:
-            marked = compile_text(context.env, source.read_text(encoding="utf-8"), context.vocab, source,
-                                  context.kinds)
+            marked = compile_text(context.env, source.read_text(encoding="utf-8"), context.vocab, source, context.kinds)
         except NoMarkers as reason:
             yield from _variants(context, rel, source, paths, str(reason))
             continue
@@ -185,8 +207,11 @@ def _check_reserved(rel: str, data: bytes, source: Path, binary: bool) -> None:
     text = rel + ("" if binary else data.decode("utf-8", errors="replace"))
     found = RESERVED_TEXT.search(text)
     if found:
-        raise CompileError(f"contains {found.group()!r}, which compiled accelerators reserve for placeholders "
-                           "and segment markers", path=source, hint="write it differently")
+        raise CompileError(
+            f"contains {found.group()!r}, which compiled accelerators reserve for placeholders and segment markers",
+            path=source,
+            hint="write it differently",
+        )
 
 
 def _paths(context: _Context, rel: str, tail: str, source: Path) -> list[tuple[str, Condition | None]]:
@@ -207,8 +232,9 @@ def _paths(context: _Context, rel: str, tail: str, source: Path) -> list[tuple[s
         described = describe(space, holds)
         out.append((path, described if isinstance(described, Condition) else None))
     if len(out) > 1:
-        context.compiled.notes.append(f"{context.template.name}: {rel} is stored {len(out)} times: its path "
-                                      f"depends on {', '.join(keys)}")
+        context.compiled.notes.append(
+            f"{context.template.name}: {rel} is stored {len(out)} times: its path depends on {', '.join(keys)}"
+        )
     return out
 
 
@@ -218,8 +244,14 @@ def _referenced(context: _Context, text: str, source: Path) -> set[str]:
     return {key for node, _ in walk(tree, None) if (key := cookiecutter_key(node)) is not None}
 
 
-def _place(context: _Context, paths: list[tuple[str, Condition | None]], contents: list[tuple[bytes, Condition | None]],
-           *, text: bool, variants: bool = False) -> Iterator[Entry]:
+def _place(
+    context: _Context,
+    paths: list[tuple[str, Condition | None]],
+    contents: list[tuple[bytes, Condition | None]],
+    *,
+    text: bool,
+    variants: bool = False,
+) -> Iterator[Entry]:
     for path, path_condition in paths:
         for content, content_condition in contents:
             condition = _both(context, path_condition, content_condition)
@@ -233,8 +265,9 @@ def _place(context: _Context, paths: list[tuple[str, Condition | None]], content
             yield Entry(stored, path, content, condition if isinstance(condition, Condition) else None, text)
 
 
-def _variants(context: _Context, rel: str, source: Path, paths: list[tuple[str, Condition | None]],
-              reason: str) -> Iterator[Entry]:
+def _variants(
+    context: _Context, rel: str, source: Path, paths: list[tuple[str, Condition | None]], reason: str
+) -> Iterator[Entry]:
     """Whole-file variants: one rendering per distinct output over the options the file uses."""
     text = source.read_text(encoding="utf-8")
     keys = sorted(_referenced(context, text, source) & set(context.vocab.branch))
@@ -248,8 +281,9 @@ def _variants(context: _Context, rel: str, source: Path, paths: list[tuple[str, 
             raise CompileError(f"cannot render: {exc.message}", path=source) from None
         by_content.setdefault(display(rendered).encode("utf-8"), set()).add(assignment)
     contents = [(content, describe(space, holds)) for content, holds in by_content.items()]
-    context.compiled.notes.append(f"{context.template.name}: {rel} is stored as {len(contents)} whole-file "
-                                  f"variants: {reason}")
+    context.compiled.notes.append(
+        f"{context.template.name}: {rel} is stored as {len(contents)} whole-file variants: {reason}"
+    )
     yield from _place(context, paths, contents, text=True, variants=len(contents) > 1)  # type: ignore[arg-type]
 
 
@@ -263,8 +297,7 @@ def _both(context: _Context, first: Condition | bool | None, second: Condition |
         return True
     names = sorted(set().union(*(c.names() for c in conditions)))
     space = domains(context.template, names)
-    holds = {a for a in itertools.product(*space.values())
-             if all(c.evaluate(dict(zip(space, a))) for c in conditions)}
+    holds = {a for a in itertools.product(*space.values()) if all(c.evaluate(dict(zip(space, a))) for c in conditions)}
     return describe(space, holds)
 
 
@@ -286,11 +319,18 @@ def _apply_file_rules(context: _Context, entries: list[Entry]) -> list[Entry]:
         for rule in template.files:
             keys = _referenced(context, rule.path, template.directory / MANIFEST_NAME)
             if keys & set(context.vocab.branch) - set(context.vocab.text):
-                raise CompileError(f"files: path {rule.path!r} uses a boolean option",
-                                   path=template.directory / MANIFEST_NAME, hint="use it in `when:` instead")
+                raise CompileError(
+                    f"files: path {rule.path!r} uses a boolean option",
+                    path=template.directory / MANIFEST_NAME,
+                    hint="use it in `when:` instead",
+                )
             pattern = context.env.from_string(rule.path).render(**context.vocab.context({}))
-            hits = {p.relative_to(root).as_posix() for hit in root.glob(pattern)
-                    for p in ([hit] if hit.is_file() else hit.rglob("*")) if p.is_file()}
+            hits = {
+                p.relative_to(root).as_posix()
+                for hit in root.glob(pattern)
+                for p in ([hit] if hit.is_file() else hit.rglob("*"))
+                if p.is_file()
+            }
             matched.append((hits, rule.condition))
     out = []
     for entry in entries:
@@ -300,12 +340,20 @@ def _apply_file_rules(context: _Context, entries: list[Entry]) -> list[Entry]:
                 condition = _both(context, condition, rule_condition)
         if condition is False:
             continue
-        out.append(Entry(entry.stored, entry.path, entry.content,
-                         condition if isinstance(condition, Condition) else None, entry.text))
+        out.append(
+            Entry(
+                entry.stored,
+                entry.path,
+                entry.content,
+                condition if isinstance(condition, Condition) else None,
+                entry.text,
+            )
+        )
     return out
 
 
 # --- the engine -----------------------------------------------------------------------------------------------
+
 
 def _engine(context: _Context, entries: list[Entry]) -> Combo:
     """The template's engine: select the files, drop segments, fill placeholders; Provenance beside it."""
@@ -319,16 +367,23 @@ def _engine(context: _Context, entries: list[Entry]) -> Combo:
         groups.setdefault(label, []).append(entry)
         if not entry.stored.startswith(VARIANTS_DIR):
             context.compiled.includes[label] = entry.condition  # type: ignore[assignment]
-    catch_all = Combo(include=("**",), exclude=(ACCELERATOR_FILE, *(
-        [f"{VARIANTS_DIR}/**"] if any(e.stored.startswith(VARIANTS_DIR) for e in entries) else []),
-        *sorted(display(e.stored) for e in conditional if not e.stored.startswith(VARIANTS_DIR))))
+    catch_all = Combo(
+        include=("**",),
+        exclude=(
+            ACCELERATOR_FILE,
+            *([f"{VARIANTS_DIR}/**"] if any(e.stored.startswith(VARIANTS_DIR) for e in entries) else []),
+            *sorted(display(e.stored) for e in conditional if not e.stored.startswith(VARIANTS_DIR)),
+        ),
+    )
     children: list[Transform] = [catch_all]
     for label, members in groups.items():
         child: dict[str, object] = {"condition": label, "include": tuple(sorted(display(e.stored) for e in members))}
         folders = sorted({e.stored.split("/")[1] for e in members if e.stored.startswith(VARIANTS_DIR)})
         if folders:
-            child["chain"] = tuple(RewritePath(type="RewritePath", regex=java_quote(f"{VARIANTS_DIR}/{n}/") + "(.*)",
-                                               rewriteTo="#g1") for n in folders)
+            child["chain"] = tuple(
+                RewritePath(type="RewritePath", regex=java_quote(f"{VARIANTS_DIR}/{n}/") + "(.*)", rewriteTo="#g1")
+                for n in folders
+            )
         children.append(Combo.model_validate(child))
     main = Combo(let=_symbols(context), merge=tuple(children), chain=tuple(_chain(context, entries)))
     return Combo(merge=(main, Provenance(type="Provenance")))
@@ -336,8 +391,10 @@ def _engine(context: _Context, entries: list[Entry]) -> Combo:
 
 def _symbols(context: _Context) -> tuple[Symbol, ...]:
     names = context.names
-    symbols = [Symbol(name=PROJECT_WORDS, expression=spel_project_words("#projectName")),
-               Symbol(name=PROJECT_SLUG, expression=spel_project_slug("#" + PROJECT_WORDS))]
+    symbols = [
+        Symbol(name=PROJECT_WORDS, expression=spel_project_words("#projectName")),
+        Symbol(name=PROJECT_SLUG, expression=spel_project_slug("#" + PROJECT_WORDS)),
+    ]
     if any(step.op == "python_package" for derived in context.template.derived.values() for step in derived.steps):
         symbols.append(Symbol(name=RESERVED_NAMES, expression=spel_reserved()))
     for name, derived in context.template.derived.items():
@@ -353,28 +410,49 @@ def _chain(context: _Context, entries: list[Entry]) -> list[Transform]:
     steps: list[Transform] = []
     for rule in context.template.rules:
         broken = Condition.from_tree(ast.UnaryOp(op=ast.Not(), operand=rule.condition.tree))
-        steps.append(RewritePath(type="RewritePath", name=f"rule: {rule.check}",
-                                 condition=broken.to_spel(names.symbol),
-                                 regex=java_quote(f"generation stopped: {rule.check} does not hold"),
-                                 matchOrFail=True))
+        steps.append(
+            RewritePath(
+                type="RewritePath",
+                name=f"rule: {rule.check}",
+                condition=broken.to_spel(names.symbol),
+                regex=java_quote(f"generation stopped: {rule.check} does not hold"),
+                matchOrFail=True,
+            )
+        )
     text_steps: list[Transform] = []
     for label in sorted(context.compiled.segments):
         dropped = negate(context.template, context.compiled.segments[label])
-        text_steps.append(ReplaceText(type="ReplaceText", condition=context.label(dropped),  # type: ignore[arg-type]
-                                      regex=RegexReplace(pattern=drop_pattern(label), **{"with": "''"})))
+        text_steps.append(
+            ReplaceText(
+                type="ReplaceText",
+                condition=context.label(dropped),  # type: ignore[arg-type]
+                regex=RegexReplace(pattern=drop_pattern(label), **{"with": "''"}),
+            )
+        )
     if context.compiled.segments:
-        text_steps.append(ReplaceText(type="ReplaceText", regex=RegexReplace(pattern=MARKER.pattern,
-                                                                             **{"with": "''"})))
-    used = {match for e in entries if e.text for match in re.findall(r"\[\[([A-Za-z][A-Za-z0-9]*)\]\]",
-                                                                     e.content.decode("utf-8"))}
-    pairs = [Substitution(text=names.placeholder(name), **{"with": _value(context, name)})
-             for name in _text_names(context) if names.camel(name) in used]
+        text_steps.append(ReplaceText(type="ReplaceText", regex=RegexReplace(pattern=MARKER.pattern, **{"with": "''"})))
+    used = {
+        match
+        for e in entries
+        if e.text
+        for match in re.findall(r"\[\[([A-Za-z][A-Za-z0-9]*)\]\]", e.content.decode("utf-8"))
+    }
+    pairs = [
+        Substitution(text=names.placeholder(name), **{"with": _value(context, name)})
+        for name in _text_names(context)
+        if names.camel(name) in used
+    ]
     if pairs:
         text_steps.append(ReplaceText(type="ReplaceText", substitutions=tuple(pairs)))
     binaries = [e for e in entries if not e.text]
     if binaries and text_steps:
-        steps.append(Chain(type="Chain", applyTo=tuple(sorted(display(e.path) for e in entries if e.text)),
-                           transformations=tuple(text_steps)))
+        steps.append(
+            Chain(
+                type="Chain",
+                applyTo=tuple(sorted(display(e.path) for e in entries if e.text)),
+                transformations=tuple(text_steps),
+            )
+        )
     else:
         steps.extend(text_steps)
     steps.extend(_path_rewrites(context, entries))
@@ -401,8 +479,13 @@ def _path_rewrites(context: _Context, entries: list[Entry]) -> list[Transform]:
     for name in [context.names.camel(n) for n in _text_names(context)]:
         for _ in range(counts.get(name, 0)):
             snake = context.names.snake(name)
-            rewrites.append(RewritePath(type="RewritePath", regex="(.*)" + java_quote(f"[[{name}]]") + "(.*)",
-                                        rewriteTo=f"#g1 + {context.names.symbol(snake)} + #g2"))
+            rewrites.append(
+                RewritePath(
+                    type="RewritePath",
+                    regex="(.*)" + java_quote(f"[[{name}]]") + "(.*)",
+                    rewriteTo=f"#g1 + {context.names.symbol(snake)} + #g2",
+                )
+            )
     return rewrites
 
 
@@ -410,8 +493,11 @@ def _check_path(path: str, where: Path) -> None:
     if path == ACCELERATOR_FILE:
         raise CompileError(f"the project may not contain {path!r}: the accelerator uses that name", path=where)
     if _ANT_SPECIAL & set(display(path)):
-        raise CompileError(f"path {display(path)!r} holds a glob character; TAP include patterns cannot name it",
-                           path=where, hint="rename the file")
+        raise CompileError(
+            f"path {display(path)!r} holds a glob character; TAP include patterns cannot name it",
+            path=where,
+            hint="rename the file",
+        )
 
 
 def marked_text(compiled: CompiledTemplate) -> Mapping[str, str]:
@@ -419,4 +505,4 @@ def marked_text(compiled: CompiledTemplate) -> Mapping[str, str]:
     return {path: content.decode("utf-8") for path, content in compiled.files.items() if b"\0" not in content}
 
 
-__all__ = ["CompiledTemplate", "Marked", "VARIANTS_DIR", "compile_template", "display", "token"]
+__all__ = ["VARIANTS_DIR", "CompiledTemplate", "Marked", "compile_template", "display", "token"]

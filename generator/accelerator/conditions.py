@@ -40,7 +40,7 @@ def describe(space: Mapping[str, tuple[object, ...]], holds: set[Assignment]) ->
         index = names.index(name)
         projected: dict[Assignment, set[object]] = {}
         for row in rows:
-            projected.setdefault(row[:index] + row[index + 1:], set()).add(row[index])
+            projected.setdefault(row[:index] + row[index + 1 :], set()).add(row[index])
         if all(seen == set(space[name]) for seen in projected.values()):
             rows = set(projected)
             names.pop(index)
@@ -62,8 +62,9 @@ def _tree(space: Mapping[str, tuple[object, ...]], rows: set[Assignment]) -> ast
     complement = set(assignments(space)) - rows
     outside = [{row[i] for row in complement} for i in range(len(names))]
     if len(complement) == _product_size(outside):
-        return _join(ast.Or(), [_one(n, space[n], set(space[n]) - p) for n, p in zip(names, outside)
-                                if p != set(space[n])])
+        return _join(
+            ast.Or(), [_one(n, space[n], set(space[n]) - p) for n, p in zip(names, outside) if p != set(space[n])]
+        )
     return _decompose(space, rows)
 
 

@@ -18,8 +18,20 @@ from pathlib import Path
 from ..errors import AcceleratorError, UnsupportedTransform
 from . import spel
 from .model import (
-    AcceleratorDocument, Chain, Combo, Exclude, Include, InvokeFragment, Let, Merge, Provenance, ReplaceText,
-    RewritePath, Symbol, Transform, UniquePath,
+    AcceleratorDocument,
+    Chain,
+    Combo,
+    Exclude,
+    Include,
+    InvokeFragment,
+    Let,
+    Merge,
+    Provenance,
+    ReplaceText,
+    RewritePath,
+    Symbol,
+    Transform,
+    UniquePath,
 )
 
 DEFAULT_PATH_REGEX = r"^(?<folder>.*/)?(?<filename>([^/]+?|)(?=(?<ext>\.[^/.]*)?)$)"
@@ -166,8 +178,10 @@ def _replace_text(t: ReplaceText, files: FileSet, scope: Scope) -> FileSet:
     pairs = [(s.text, scope.eval_str(s.with_, "ReplaceText with")) for s in t.substitutions]
     compiled = None
     if t.regex is not None:
-        compiled = (re.compile(spel.java_regex(t.regex.pattern)),
-                    spel.java_replacement(scope.eval_str(t.regex.with_, "ReplaceText regex with")))
+        compiled = (
+            re.compile(spel.java_regex(t.regex.pattern)),
+            spel.java_replacement(scope.eval_str(t.regex.with_, "ReplaceText regex with")),
+        )
     out: FileSet = []
     for f in files:
         text = _decode(f)
@@ -255,8 +269,11 @@ def _invoke_fragment(t: InvokeFragment, files: FileSet, scope: Scope) -> FileSet
     if t.anchor:
         raise UnsupportedTransform("InvokeFragment anchor is not supported by the local engine")
     fragment = scope.fragment(t.reference)
-    defaults = {option.name: option.defaultValue for option in fragment.document.accelerator.options
-                if option.name not in scope.variables}
+    defaults = {
+        option.name: option.defaultValue
+        for option in fragment.document.accelerator.options
+        if option.name not in scope.variables
+    }
     inner = bind(t.let or (), scope.child(defaults))
     combined = list(files) + list(fragment.files)
     if fragment.document.engine is None:
@@ -316,7 +333,15 @@ def _walk(folder: Path, skip: frozenset[str]) -> list[Path]:
 
 
 _HANDLERS: dict[type, Callable[..., FileSet]] = {
-    Include: _include, Exclude: _exclude, Merge: _merge, Chain: _chain, Let: _let, Combo: _combo,
-    ReplaceText: _replace_text, RewritePath: _rewrite_path, UniquePath: _unique_path, Provenance: _provenance,
+    Include: _include,
+    Exclude: _exclude,
+    Merge: _merge,
+    Chain: _chain,
+    Let: _let,
+    Combo: _combo,
+    ReplaceText: _replace_text,
+    RewritePath: _rewrite_path,
+    UniquePath: _unique_path,
+    Provenance: _provenance,
     InvokeFragment: _invoke_fragment,
 }

@@ -33,8 +33,8 @@ choice. `tapml preview <folder> --options '<json>' -o <dir>` runs any of them lo
   package name that would be a Python keyword or shadow a module the project imports gets `_app`). For every
   name `tapml new` accepts, the derivation changes nothing, so both give the same project.
 - `[[if COND]]...[[end COND]]` marks a segment that is kept only when the SpEL condition `COND` holds, e.g.
-  `Rescaling[[if #augmentation]] and augmentation live[[end #augmentation]][[if !#augmentation]] lives[[end !#augmentation]]`. For each condition the engine
-  runs one `ReplaceText` whose `condition` is `!(COND)` and whose regex drops those segments, then one regex
+  `Rescaling[[if #augmentation]] and augmentation live[[end #augmentation]][[if !#augmentation]] lives[[end !#augmentation]]`.
+  For each condition the engine runs one `ReplaceText` whose `condition` is `!(COND)` and whose regex drops those segments, then one regex
   that removes every remaining marker. No marker reaches a generated project.
 - Files that exist only for some answers are left out of the catch-all `include` and included by a child whose
   `condition` says when.
@@ -78,8 +78,11 @@ def guide(compiled: list[CompiledTemplate]) -> str:
     sections = [INTRO, ENGINE]
     variants = [note for item in compiled for note in item.notes]
     if variants:
-        sections.append("## Stored more than once\n\n" + "".join(f"- {note}\n" for note in variants)
-                        + f"\nVariants live under `{VARIANTS_DIR}/<n>/` and are moved back by `RewritePath`.\n")
+        sections.append(
+            "## Stored more than once\n\n"
+            + "".join(f"- {note}\n" for note in variants)
+            + f"\nVariants live under `{VARIANTS_DIR}/<n>/` and are moved back by `RewritePath`.\n"
+        )
     for item in compiled:
         sections.append(_options_table(item))
     commands = create_commands([item.template for item in compiled], "https://github.com/<org>/tapml.git", "main")
@@ -91,10 +94,14 @@ def guide(compiled: list[CompiledTemplate]) -> str:
 def _options_table(item: CompiledTemplate) -> str:
     template = item.template
     names = OptionNames(template)
-    rows = [f"## `{template.name}`: {template.display_name}\n", template.description + "\n",
-            f"Options (in the root accelerator they are prefixed: `{names.prefixed('data')}`...):\n",
-            "| option | label | type | default | shown when | check |", "|---|---|---|---|---|---|",
-            "| `projectName` (Name field) | Project name | text | the accelerator name | always | derived, see above |"]
+    rows = [
+        f"## `{template.name}`: {template.display_name}\n",
+        template.description + "\n",
+        f"Options (in the root accelerator they are prefixed: `{names.prefixed('data')}`...):\n",
+        "| option | label | type | default | shown when | check |",
+        "|---|---|---|---|---|---|",
+        "| `projectName` (Name field) | Project name | text | the accelerator name | always | derived, see above |",
+    ]
     rows += [_row(option) for option in item.options]
     rules = [f"- `{rule.check}`: {rule.message.replace('{', '').replace('}', '')}" for rule in template.rules]
     if rules:
@@ -104,7 +111,8 @@ def _options_table(item: CompiledTemplate) -> str:
 
 def _row(option: AcceleratorOption) -> str:
     kind = {"checkbox": "boolean", "select": "choice: " + ", ".join(c.value for c in option.choices)}.get(
-        option.inputType, option.dataType if option.dataType != "string" else "text")
+        option.inputType, option.dataType if option.dataType != "string" else "text"
+    )
     shown = f"`{option.dependsOn.name}` = {option.dependsOn.value}" if option.dependsOn else "always"
     check = f"`{option.validationRegex}`" if option.validationRegex else ""
     check = check.replace("|", "\\|")

@@ -36,10 +36,16 @@ class Registration:
 
 def registrations(templates: list[Template]) -> list[Registration]:
     """The root accelerator (every template behind one choice) and one accelerator per template."""
-    root = Registration(ROOT_NAME, ROOT_DISPLAY_NAME, "Complete, tested ML projects from tapml templates.",
-                        tuple(sorted({tag for t in templates for tag in t.tags})), "")
-    return [root] + [Registration(t.name, t.display_name, t.description, t.tags, f"{ACCELERATORS_DIR}/{t.name}")
-                     for t in templates]
+    root = Registration(
+        ROOT_NAME,
+        ROOT_DISPLAY_NAME,
+        "Complete, tested ML projects from tapml templates.",
+        tuple(sorted({tag for t in templates for tag in t.tags})),
+        "",
+    )
+    return [root] + [
+        Registration(t.name, t.display_name, t.description, t.tags, f"{ACCELERATORS_DIR}/{t.name}") for t in templates
+    ]
 
 
 def custom_resources(templates: list[Template], git_url: str, branch: str = "main") -> str:
@@ -47,22 +53,42 @@ def custom_resources(templates: list[Template], git_url: str, branch: str = "mai
     _check(git_url, branch)
     docs = []
     for template in templates:
-        docs.append(dump_yaml({
-            "apiVersion": API_VERSION, "kind": "Fragment",
-            "metadata": {"name": template.name, "namespace": NAMESPACE},
-            "spec": {"displayName": template.display_name,
-                     "git": {"url": git_url, "ref": {"branch": branch}, "subPath": f"{ACCELERATORS_DIR}/{template.name}"}},
-        }))
+        docs.append(
+            dump_yaml(
+                {
+                    "apiVersion": API_VERSION,
+                    "kind": "Fragment",
+                    "metadata": {"name": template.name, "namespace": NAMESPACE},
+                    "spec": {
+                        "displayName": template.display_name,
+                        "git": {
+                            "url": git_url,
+                            "ref": {"branch": branch},
+                            "subPath": f"{ACCELERATORS_DIR}/{template.name}",
+                        },
+                    },
+                }
+            )
+        )
     for item in registrations(templates):
         git: dict[str, object] = {"url": git_url, "ref": {"branch": branch}}
         if item.sub_path:
             git["subPath"] = item.sub_path
-        docs.append(dump_yaml({
-            "apiVersion": API_VERSION, "kind": "Accelerator",
-            "metadata": {"name": item.name, "namespace": NAMESPACE},
-            "spec": {"displayName": item.display_name, "description": item.description,
-                     "tags": list(item.tags), "git": git},
-        }))
+        docs.append(
+            dump_yaml(
+                {
+                    "apiVersion": API_VERSION,
+                    "kind": "Accelerator",
+                    "metadata": {"name": item.name, "namespace": NAMESPACE},
+                    "spec": {
+                        "displayName": item.display_name,
+                        "description": item.description,
+                        "tags": list(item.tags),
+                        "git": git,
+                    },
+                }
+            )
+        )
     return "---\n" + "---\n".join(docs)
 
 
@@ -71,9 +97,21 @@ def create_commands(templates: list[Template], git_url: str, branch: str = "main
     _check(git_url, branch)
     lines = []
     for template in templates:
-        words = ["tanzu", "accelerator", "fragment", "create", template.name, "--display-name",
-                 template.display_name, "--git-repository", git_url, "--git-branch", branch,
-                 "--git-sub-path", f"{ACCELERATORS_DIR}/{template.name}"]
+        words = [
+            "tanzu",
+            "accelerator",
+            "fragment",
+            "create",
+            template.name,
+            "--display-name",
+            template.display_name,
+            "--git-repository",
+            git_url,
+            "--git-branch",
+            branch,
+            "--git-sub-path",
+            f"{ACCELERATORS_DIR}/{template.name}",
+        ]
         lines.append(" ".join(shlex.quote(word) for word in words))
     for item in registrations(templates):
         words = ["tanzu", "accelerator", "create", item.name, "--git-repository", git_url, "--git-branch", branch]

@@ -8,7 +8,7 @@ loaded (`UnsupportedTransform`), so nothing is ever silently skipped.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,8 +19,19 @@ from .names import BUILT_INS
 ACCELERATOR_FILE = "accelerator.yaml"
 OPTION_NAME = r"^[a-z][a-zA-Z0-9]*$"
 FRAGMENT_NAME = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$"
-SUPPORTED = ("Combo", "Include", "Exclude", "Merge", "Chain", "Let", "ReplaceText", "RewritePath",
-             "UniquePath", "Provenance", "InvokeFragment")
+SUPPORTED = (
+    "Combo",
+    "Include",
+    "Exclude",
+    "Merge",
+    "Chain",
+    "Let",
+    "ReplaceText",
+    "RewritePath",
+    "UniquePath",
+    "Provenance",
+    "InvokeFragment",
+)
 Strategy = Literal["Fail", "UseFirst", "UseLast", "Append"]
 
 
@@ -172,8 +183,19 @@ class Combo(_Base):
     onConflict: Strategy | None = None  # noqa: N815
 
 
-Transform = Union[Combo, Include, Exclude, Merge, Chain, Let, ReplaceText, RewritePath, UniquePath, Provenance,
-                  InvokeFragment]
+Transform = (
+    Combo
+    | Include
+    | Exclude
+    | Merge
+    | Chain
+    | Let
+    | ReplaceText
+    | RewritePath
+    | UniquePath
+    | Provenance
+    | InvokeFragment
+)
 
 
 class AcceleratorDocument(_Strict):
@@ -201,8 +223,10 @@ def _check_types(node: Any, where: str) -> None:
         return
     kind = node.get("type", "Combo")
     if kind not in SUPPORTED:
-        raise UnsupportedTransform(f"{where}: transform type {kind!r} is not supported by the local engine",
-                                   hint=f"supported: {', '.join(SUPPORTED)}")
+        raise UnsupportedTransform(
+            f"{where}: transform type {kind!r} is not supported by the local engine",
+            hint=f"supported: {', '.join(SUPPORTED)}",
+        )
     for key in _CHILD_KEYS:
         for index, child in enumerate(node.get(key) or ()):
             _check_types(child, f"{where}.{key}[{index}]")
@@ -264,8 +288,10 @@ class _Dumper(yaml.SafeDumper):
 
 def _is_leaf(value: Any) -> bool:
     items = value.values() if isinstance(value, dict) else value
-    return all(not isinstance(item, (dict, list)) or (isinstance(item, dict) and _is_leaf(item) and len(item) <= 2)
-               for item in items)
+    return all(
+        not isinstance(item, (dict, list)) or (isinstance(item, dict) and _is_leaf(item) and len(item) <= 2)
+        for item in items
+    )
 
 
 def _fits(value: Any) -> bool:

@@ -1,8 +1,9 @@
 """Manifest options as TAP accelerator options: camelCase names, input and data types, regexes, dependsOn.
 
 The project name is not declared: it is TAP's built-in Name field (`#projectName`), from which the engine
-derives the project's names (`generator.names`). Integer options become `dataType: number` with a `validationRegex` that accepts
-exactly the integers from `min` to `max`, since accelerator options have no range fields.
+derives the project's names (`generator.names`). Integer options become `dataType: number` with a
+`validationRegex` that accepts exactly the integers from `min` to `max`, since accelerator options have no range
+fields.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from .names import OptionNames
 def accelerator_options(template: Template) -> list[AcceleratorOption]:
     """The `accelerator.options` of one template (the project name is TAP's built-in Name field)."""
     names = OptionNames(template)
-    return [option_entry(names.camel(name), option, _depends_on(names, option))
-            for name, option in template.options.items() if name != PROJECT_NAME_OPTION]
+    return [
+        option_entry(names.camel(name), option, _depends_on(names, option))
+        for name, option in template.options.items()
+        if name != PROJECT_NAME_OPTION
+    ]
 
 
 def _depends_on(names: OptionNames, option: Option) -> DependsOnRule | None:
@@ -114,4 +118,3 @@ def _pattern(start: int, stop: int) -> str:
         else:
             out += f"[{x}-{y}]"
     return out + ("[0-9]" if free == 1 else f"[0-9]{{{free}}}" if free else "")
-

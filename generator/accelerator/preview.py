@@ -53,13 +53,18 @@ class Fragments:
     loaded: dict[str, engine.Fragment] = field(default_factory=dict)
 
     def folder(self, name: str) -> Path:
-        candidates = [self.given[name]] if name in self.given else [
-            self.directory / "accelerators" / name, self.directory.parent / name, self.directory / name]
+        candidates = (
+            [self.given[name]]
+            if name in self.given
+            else [self.directory / "accelerators" / name, self.directory.parent / name, self.directory / name]
+        )
         for candidate in candidates:
             if (candidate / "accelerator.yaml").is_file():
                 return candidate
-        raise AcceleratorError(f"fragment {name!r} not found (looked in {', '.join(map(str, candidates))})",
-                               hint="pass --fragment NAME=DIR")
+        raise AcceleratorError(
+            f"fragment {name!r} not found (looked in {', '.join(map(str, candidates))})",
+            hint="pass --fragment NAME=DIR",
+        )
 
     def __call__(self, name: str) -> engine.Fragment:
         if name not in self.loaded:
@@ -102,11 +107,14 @@ def exposed(item: Import, fragment: AcceleratorDocument, fragments: Fragments) -
 def resolve(options: list[AcceleratorOption], given: Mapping[str, object], default_name: str) -> dict[str, object]:
     """The engine's variables: every declared option (given or default) plus `projectName` and `artifactId`."""
     names = {option.name for option in options}
-    problems = [f"unknown option {key!r}" + (" (TAP derives it from projectName)" if key == "artifactId" else "")
-                for key in given if key not in names and key != "projectName"]
+    problems = [
+        f"unknown option {key!r}" + (" (TAP derives it from projectName)" if key == "artifactId" else "")
+        for key in given
+        if key not in names and key != "projectName"
+    ]
     values: dict[str, object] = {}
     for option in options:
-        value = given[option.name] if option.name in given else option.defaultValue
+        value = given.get(option.name, option.defaultValue)
         problem = check_value(option, value, given=option.name in given)
         if problem:
             problems.append(f"{option.name}: {problem}")
@@ -139,8 +147,9 @@ def check_value(option: AcceleratorOption, value: object, *, given: bool = True)
     return None
 
 
-def generate(directory: Path, given: Mapping[str, object],
-             fragment_dirs: Mapping[str, Path] | None = None) -> list[engine.File]:
+def generate(
+    directory: Path, given: Mapping[str, object], fragment_dirs: Mapping[str, Path] | None = None
+) -> list[engine.File]:
     """Run the engine of the accelerator in `directory`; return the resulting files (paths unique)."""
     document = load_document(directory)
     fragments = Fragments(directory, dict(fragment_dirs or {}))
@@ -155,29 +164,40 @@ def generate(directory: Path, given: Mapping[str, object],
         files = engine.run(document.engine, files, engine.Scope(variables, provenance, fragments))
     duplicates = sorted(path for path, count in Counter(f.path for f in files).items() if count > 1)
     if duplicates:
-        raise AcceleratorError(f"unresolved duplicate paths: {', '.join(duplicates[:5])}",
-                               hint="add a UniquePath transform or onConflict")
+        raise AcceleratorError(
+            f"unresolved duplicate paths: {', '.join(duplicates[:5])}", hint="add a UniquePath transform or onConflict"
+        )
     return files
 
 
-def provenance_yaml(document: AcceleratorDocument, directory: Path, variables: Mapping[str, object],
-                    declared: list[str]) -> str:
+def provenance_yaml(
+    document: AcceleratorDocument, directory: Path, variables: Mapping[str, object], declared: list[str]
+) -> str:
     """accelerator-info.yaml as Provenance writes it: who, when, which accelerator, which options."""
     info = {
         "id": str(uuid.uuid4()),
-        "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "username": getpass.getuser(),
         "source": "tapml preview",
-        "accelerator": {"name": document.accelerator.name or directory.resolve().name,
-                        "source": {"path": str(directory.resolve())}},
+        "accelerator": {
+            "name": document.accelerator.name or directory.resolve().name,
+            "source": {"path": str(directory.resolve())},
+        },
         "fragments": [{"name": item.name} for item in document.accelerator.imports],
         "options": [{"name": name, "value": variables[name]} for name in ["projectName", *declared]],
     }
     return yaml.safe_dump(info, sort_keys=False, allow_unicode=True)
 
 
-def preview(directory: Path, given: Mapping[str, object], target: Path, *, force: bool = False,
-            fragment_dirs: Mapping[str, Path] | None = None, validate: bool = True) -> Path:
+def preview(
+    directory: Path,
+    given: Mapping[str, object],
+    target: Path,
+    *,
+    force: bool = False,
+    fragment_dirs: Mapping[str, Path] | None = None,
+    validate: bool = True,
+) -> Path:
     """Generate into `target` atomically: staged beside it, validated, moved into place only when complete."""
 
     def generate_into(staging: Path) -> Path:

@@ -30,10 +30,13 @@ from .conditions import Assignment, describe
 CC = "cookiecutter"
 OPEN, CLOSE = "[[if ", "[[end "
 MARKER = re.compile(r"\[\[(?:if|end) [^\]\r\n]*\]\]")
-FILTER_FIX = ("declare a derived value in tapml.yaml `derived:` (replace/lower/upper/python_package) and write "
-              "{{ cookiecutter.__NAME }}, or turn the value into a boolean/choice option")
-BRANCH_FIX = ("branch on a boolean or choice option instead, or declare the file in tapml.yaml `files:` "
-              "with a `when:` condition")
+FILTER_FIX = (
+    "declare a derived value in tapml.yaml `derived:` (replace/lower/upper/python_package) and write "
+    "{{ cookiecutter.__NAME }}, or turn the value into a boolean/choice option"
+)
+BRANCH_FIX = (
+    "branch on a boolean or choice option instead, or declare the file in tapml.yaml `files:` with a `when:` condition"
+)
 _RUNTIME_KEYS = ("_template", "_output_dir", "_repo_dir", "_checkout")
 
 
@@ -99,11 +102,17 @@ def keep_segments(text: str, verdicts: Mapping[str, bool]) -> str:
 
 # --- checking what a file refers to -------------------------------------------------------------------------
 
+
 def cookiecutter_key(node: nodes.Node) -> str | None:
     if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name == CC:
         return str(node.attr)
-    if (isinstance(node, nodes.Getitem) and isinstance(node.node, nodes.Name) and node.node.name == CC
-            and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str)):
+    if (
+        isinstance(node, nodes.Getitem)
+        and isinstance(node.node, nodes.Name)
+        and node.node.name == CC
+        and isinstance(node.arg, nodes.Const)
+        and isinstance(node.arg.value, str)
+    ):
         return node.arg.value
     return None
 
@@ -121,24 +130,49 @@ def check_references(tree: nodes.Node, vocab: Vocabulary, where: object, options
     """
     for node, parent in walk(tree, None):
         if isinstance(node, (nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)):
-            raise CompileError("{% include/import/extends %} cannot be compiled per file", path=where,
-                               line=node.lineno, hint="inline the shared text, or make it a shared part")
+            raise CompileError(
+                "{% include/import/extends %} cannot be compiled per file",
+                path=where,
+                line=node.lineno,
+                hint="inline the shared text, or make it a shared part",
+            )
         key = cookiecutter_key(node)
         if key is None:
-            if isinstance(node, nodes.Name) and node.name == CC and not (
-                    parent is not None and cookiecutter_key(parent) is not None
-                    and getattr(parent, "node", None) is node):
-                raise CompileError("the whole cookiecutter context is used", path=where, line=node.lineno,
-                                   hint="refer to single values as {{ cookiecutter.NAME }}")
+            if (
+                isinstance(node, nodes.Name)
+                and node.name == CC
+                and not (
+                    parent is not None
+                    and cookiecutter_key(parent) is not None
+                    and getattr(parent, "node", None) is node
+                )
+            ):
+                raise CompileError(
+                    "the whole cookiecutter context is used",
+                    path=where,
+                    line=node.lineno,
+                    hint="refer to single values as {{ cookiecutter.NAME }}",
+                )
             continue
         if key in _RUNTIME_KEYS:
-            raise CompileError(f"cookiecutter.{key} depends on where cookiecutter runs", path=where,
-                               line=node.lineno, hint="use a manifest option instead")
+            raise CompileError(
+                f"cookiecutter.{key} depends on where cookiecutter runs",
+                path=where,
+                line=node.lineno,
+                hint="use a manifest option instead",
+            )
         if options.get(key, "choice") != "choice" and not isinstance(parent, nodes.Output):
-            kind = "a filter or expression" if isinstance(parent, (nodes.Filter, nodes.Call, nodes.Concat,
-                                                                    nodes.BinExpr, nodes.Getattr)) else "a branch"
-            raise CompileError(f"{kind} uses free-text value {key!r}; the TAP engine only substitutes it verbatim",
-                               path=where, line=node.lineno, hint=FILTER_FIX if kind != "a branch" else BRANCH_FIX)
+            kind = (
+                "a filter or expression"
+                if isinstance(parent, (nodes.Filter, nodes.Call, nodes.Concat, nodes.BinExpr, nodes.Getattr))
+                else "a branch"
+            )
+            raise CompileError(
+                f"{kind} uses free-text value {key!r}; the TAP engine only substitutes it verbatim",
+                path=where,
+                line=node.lineno,
+                hint=FILTER_FIX if kind != "a branch" else BRANCH_FIX,
+            )
 
 
 def _keys(node: nodes.Node) -> set[str]:
@@ -151,6 +185,7 @@ def _locals(node: nodes.Node) -> set[str]:
 
 
 # --- turning branches into segments -------------------------------------------------------------------------
+
 
 @dataclass
 class _Compiler:
@@ -173,9 +208,9 @@ class _Compiler:
         self._check_header(node)
         for name in node.fields:
             value = getattr(node, name)
-            if isinstance(value, list) and value and all(isinstance(item, nodes.Node) for item in value):
-                if name in ("body", "else_") or isinstance(value[0], nodes.Stmt):
-                    setattr(node, name, self.body(value, enclosing))
+            is_node_list = isinstance(value, list) and value and all(isinstance(item, nodes.Node) for item in value)
+            if is_node_list and (name in ("body", "else_") or isinstance(value[0], nodes.Stmt)):
+                setattr(node, name, self.body(value, enclosing))
         return [node]
 
     def _branch_keys(self, node: nodes.Node) -> set[str]:
@@ -188,8 +223,10 @@ class _Compiler:
             parts = value if isinstance(value, list) else [value]
             for part in parts:
                 if isinstance(part, nodes.Expr) and self._branch_keys(part):
-                    raise NoMarkers(f"line {node.lineno}: {type(node).__name__.lower()} depends on "
-                                    f"{', '.join(sorted(self._branch_keys(part)))}")
+                    raise NoMarkers(
+                        f"line {node.lineno}: {type(node).__name__.lower()} depends on "
+                        f"{', '.join(sorted(self._branch_keys(part)))}"
+                    )
 
     def branches(self, node: nodes.If, enclosing: tuple[str, ...]) -> list[nodes.Node]:
         chain = [node, *node.elif_]
@@ -209,8 +246,9 @@ class _Compiler:
                 out.extend(self.segment(describe(space, picked[index]), body, enclosing, node.lineno))
         return out
 
-    def segment(self, condition: Condition | bool, body: list[nodes.Node], enclosing: tuple[str, ...],
-                lineno: int) -> list[nodes.Node]:
+    def segment(
+        self, condition: Condition | bool, body: list[nodes.Node], enclosing: tuple[str, ...], lineno: int
+    ) -> list[nodes.Node]:
         if condition is False:
             return []
         if condition is True:
@@ -219,9 +257,11 @@ class _Compiler:
         if label in enclosing:  # already inside a segment with the same condition: always kept here
             return self.body(body, enclosing)
         self.segments[label] = condition
-        return [nodes.Output([nodes.TemplateData(open_marker(label))], lineno=lineno),
-                *self.body(body, (*enclosing, label)),
-                nodes.Output([nodes.TemplateData(close_marker(label))], lineno=lineno)]
+        return [
+            nodes.Output([nodes.TemplateData(open_marker(label))], lineno=lineno),
+            *self.body(body, (*enclosing, label)),
+            nodes.Output([nodes.TemplateData(close_marker(label))], lineno=lineno),
+        ]
 
     def output(self, items: list[nodes.Expr], enclosing: tuple[str, ...]) -> list[nodes.Expr]:
         out: list[nodes.Expr] = []
@@ -265,8 +305,11 @@ class _Compiler:
         try:
             return render_tree(self.env, nodes.Template(body, lineno=1), self.vocab.context(values))
         except TemplateError as exc:
-            raise CompileError(f"cannot render: {exc.message or type(exc).__name__}", path=self.where,
-                               hint="cookiecutter fails here too") from None
+            raise CompileError(
+                f"cannot render: {exc.message or type(exc).__name__}",
+                path=self.where,
+                hint="cookiecutter fails here too",
+            ) from None
 
 
 def render_tree(env: Environment, tree: nodes.Template, context: Mapping[str, object]) -> str:
@@ -283,8 +326,7 @@ def parse(env: Environment, source: str, where: object) -> nodes.Template:
         raise CompileError(f"Jinja syntax error: {exc.message}", path=where, line=exc.lineno) from None
 
 
-def compile_text(env: Environment, source: str, vocab: Vocabulary, where: object,
-                 kinds: Mapping[str, str]) -> Marked:
+def compile_text(env: Environment, source: str, vocab: Vocabulary, where: object, kinds: Mapping[str, str]) -> Marked:
     """The marked text of one file; `NoMarkers` when it cannot carry markers; checked against cookiecutter."""
     tree = parse(env, source, where)
     check_references(tree, vocab, where, kinds)
@@ -309,8 +351,8 @@ def _markers_at_line_starts(text: str, segments: Mapping[str, Condition]) -> str
             body_start = start + len(opening)
             end = text.find(closing, body_start)
             after = end + len(closing)
-            if text[body_start:body_start + 1] == "\n" and text[after:after + 1] == "\n":
-                text = f"{text[:start]}\n{opening}{text[body_start + 1:end]}\n{closing}{text[after + 1:]}"
+            if text[body_start : body_start + 1] == "\n" and text[after : after + 1] == "\n":
+                text = f"{text[:start]}\n{opening}{text[body_start + 1 : end]}\n{closing}{text[after + 1 :]}"
             start = text.find(opening, after)
     return text
 

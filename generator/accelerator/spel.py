@@ -2,14 +2,15 @@
 
 Supported: `#var`, string literals `'..'` (`''` escapes a quote), `true`, `false`, `null`, integer and decimal
 numbers, `==`, `!=`, `&&`/`and`, `||`/`or`, `!`/`not`, parentheses, `+` (numeric addition, otherwise string
-concatenation with Java's `String.valueOf` rendering), `<`, `<=`, `>`, `>=` on numbers or strings, ternary `a ? b : c`, inline lists `{'a', 'b'}`, the
-methods `.replace(a, b)`, `.replaceAll(regex, replacement)` (Java regex and `$1` syntax), `.toLowerCase()`, `.toUpperCase()`, `.contains(x)`, `.matches(regex)`,
-`.startsWith(x)`, `.endsWith(x)` and `T(java.lang.String).valueOf(x)`. Anything else raises `SpelError`;
-nothing is passed to `eval`.
+concatenation with Java's `String.valueOf` rendering), `<`, `<=`, `>`, `>=` on numbers or strings, ternary
+`a ? b : c`, inline lists `{'a', 'b'}`, the methods `.replace(a, b)`, `.replaceAll(regex, replacement)` (Java regex
+and `$1` syntax), `.toLowerCase()`, `.toUpperCase()`, `.contains(x)`, `.matches(regex)`, `.startsWith(x)`,
+`.endsWith(x)` and `T(java.lang.String).valueOf(x)`. Anything else raises `SpelError`; nothing is passed to `eval`.
 """
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,8 +29,22 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _WORD_OPS = {"and": "&&", "or": "||", "not": "!"}
-_METHODS = {"replace": 2, "replaceAll": 2, "toLowerCase": 0, "toUpperCase": 0, "contains": 1, "matches": 1,
-            "startsWith": 1, "endsWith": 1}
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+_METHODS = {
+    "replace": 2,
+    "replaceAll": 2,
+    "toLowerCase": 0,
+    "toUpperCase": 0,
+    "contains": 1,
+    "matches": 1,
+    "startsWith": 1,
+    "endsWith": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -262,9 +277,7 @@ class _Evaluator:
         left, right = self.run(node[1]), self.run(node[2])
         if not (_is_number(left) and _is_number(right)) and not (isinstance(left, str) and isinstance(right, str)):
             raise self.error(f"cannot compare {java_string(left)} and {java_string(right)}")
-        op = node[0]
-        return {"<": left < right, "<=": left <= right, ">": left > right,  # type: ignore[operator]
-                ">=": left >= right}[op]  # type: ignore[operator]
+        return _ORDER[node[0]](left, right)
 
     def _plus(self, node: Node) -> object:
         left, right = self.run(node[1]), self.run(node[2])
@@ -348,7 +361,21 @@ def _numeric_equal(left: object, right: object) -> bool:
 
 
 _HANDLERS = {
-    "lit": "lit", "var": "var", "list": "list", "if": "if", "!": "not", "neg": "neg", "&&": "logic",
-    "||": "logic", "==": "equality", "!=": "equality", "<": "order", "<=": "order", ">": "order", ">=": "order",
-    "+": "plus", "valueOf": "valueOf", "call": "call",
+    "lit": "lit",
+    "var": "var",
+    "list": "list",
+    "if": "if",
+    "!": "not",
+    "neg": "neg",
+    "&&": "logic",
+    "||": "logic",
+    "==": "equality",
+    "!=": "equality",
+    "<": "order",
+    "<=": "order",
+    ">": "order",
+    ">=": "order",
+    "+": "plus",
+    "valueOf": "valueOf",
+    "call": "call",
 }

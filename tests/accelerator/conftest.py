@@ -24,7 +24,7 @@ def accelerator_options(template: Template, values: dict[str, OptionValue], *, r
     options: dict[str, Any] = {"projectName": resolved[PROJECT_NAME_OPTION]}
     if root:
         options["template"] = template.name
-    for name, value in values.items():
+    for name in values:
         if name != PROJECT_NAME_OPTION:
             options[names.prefixed(name) if root else names.camel(name)] = resolved[name]
     return options
@@ -43,8 +43,9 @@ TEMPLATES = load_all()
 
 def run_node(node: str, script: str, payload: Any) -> Any:
     """Run a node script reading JSON on stdin and printing JSON; return the parsed output."""
-    done = subprocess.run([node, "-e", script], input=json.dumps(payload), capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [node, "-e", script], input=json.dumps(payload), capture_output=True, text=True, timeout=60, check=False
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

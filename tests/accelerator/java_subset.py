@@ -67,7 +67,7 @@ def _lexical(pattern: str) -> list[str]:
         char = pattern[index]
         if char == "\\" and index + 1 < len(pattern):
             escaped = pattern[index + 1]
-            if escaped == "x" and re.fullmatch(r"[0-9A-Fa-f]{2}", pattern[index + 2:index + 4]):
+            if escaped == "x" and re.fullmatch(r"[0-9A-Fa-f]{2}", pattern[index + 2 : index + 4]):
                 index += 4  # \xhh: two hex digits mean one character in all three
                 continue
             if escaped.isalnum() and escaped not in _SHARED_ESCAPES:
@@ -114,7 +114,7 @@ def engine_problems(pattern: str) -> list[str]:
 def _walk_engine(items: Any, found: list[str], inside_repeat: bool) -> None:
     for op, arg in items:
         if op in (c.MAX_REPEAT, c.MIN_REPEAT):
-            low, high, body = arg
+            _low, _high, body = arg
             if inside_repeat:
                 found.append("a quantifier inside a repeated group can backtrack catastrophically")
             if any(inner_op in (c.SUBPATTERN, c.BRANCH) for inner_op, _ in body):

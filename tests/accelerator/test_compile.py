@@ -38,7 +38,7 @@ copy_without_render: ['static/*']
 
 FILES = {
     "README.md": "# {{ cookiecutter.title }} ({{ cookiecutter.project_name }})\n{% if cookiecutter.fancy %}"
-                 "Fancy {{ cookiecutter.size }}px!\n{% endif %}Mode: {{ cookiecutter.mode }}\n",
+    "Fancy {{ cookiecutter.size }}px!\n{% endif %}Mode: {{ cookiecutter.mode }}\n",
     "src/{{cookiecutter.__module}}/size_{{cookiecutter.size}}.py": "SIZE = {{ cookiecutter.size }}\n",
     "src/{{cookiecutter.__module}}/{% if cookiecutter.mode == 'b' %}b_only.py{% endif %}": "B\n",
     "extra_{{cookiecutter.__module}}.txt": "extra for {{ cookiecutter.title }}\n",
@@ -46,9 +46,11 @@ FILES = {
     "static/raw.txt": "{{ cookiecutter.title }} stays verbatim\n",
     "{% raw %}t.txt{% endraw %}": "constants: {{ cookiecutter._tapml_template }}\n",
     "nested.txt": "{% if cookiecutter.fancy %}F{% if cookiecutter.mode == 'b' %}B{% else %}notB{% endif %}"
-                  "{% if cookiecutter.fancy %}again{% endif %}{% endif %}\n{{ cookiecutter.fancy }}"
-                  " {{ 'x' if cookiecutter.mode == 'c' else 'y' }} {{ cookiecutter.mode | upper }}\n",
-    "blocks.py": "import os\n{%- if cookiecutter.fancy %}\nFANCY = True\n{%- endif %}\nSIZE = {{ cookiecutter.size }}\n",
+    "{% if cookiecutter.fancy %}again{% endif %}{% endif %}\n{{ cookiecutter.fancy }}"
+    " {{ 'x' if cookiecutter.mode == 'c' else 'y' }} {{ cookiecutter.mode | upper }}\n",
+    "blocks.py": (
+        "import os\n{%- if cookiecutter.fancy %}\nFANCY = True\n{%- endif %}\nSIZE = {{ cookiecutter.size }}\n"
+    ),
 }
 
 
@@ -75,10 +77,16 @@ def export(template: Template, root: Path) -> Path:
     return root / "out" / ACCELERATORS_DIR / template.name
 
 
-@pytest.mark.parametrize("values", [
-    {}, {"fancy": False}, {"mode": "b"}, {"mode": "c", "fancy": False},
-    {"project_name": "x-y-z", "title": "It's $1 & \\ ü", "size": 7, "mode": "b"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"fancy": False},
+        {"mode": "b"},
+        {"mode": "c", "fancy": False},
+        {"project_name": "x-y-z", "title": "It's $1 & \\ ü", "size": 7, "mode": "b"},
+    ],
+)
 def test_every_supported_construct_round_trips(tmp_path: Path, values: dict[str, object]) -> None:
     template = make_template(tmp_path, FILES)
     accelerator = export(template, tmp_path)
@@ -91,20 +99,24 @@ def test_every_supported_construct_round_trips(tmp_path: Path, values: dict[str,
     assert actual["static/raw.txt"] == b"{{ cookiecutter.title }} stays verbatim\n"
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("a\n{{ cookiecutter.title | upper }}\n", 2, "filter"),
-    ("a\nb\n{% if cookiecutter.title == 'x' %}x{% endif %}\n", 3, "branch"),
-    ("{% for c in cookiecutter.project_name %}{{ c }}{% endfor %}\n", 1, "branch"),
-    ("{{ cookiecutter.size + 1 }}\n", 1, "expression"),
-    ("{% set t = cookiecutter.title %}{{ t }}\n", 1, "free-text"),
-    ("{{ cookiecutter.__module.lower() }}\n", 1, "free-text"),
-    ("{{ cookiecutter | tojson }}\n", 1, "whole cookiecutter"),
-    ("{% include 'other.txt' %}\n", 1, "include"),
-])
-def test_uncompilable_constructs_fail_with_file_line_and_fix(tmp_path: Path, text: str, line: int,
-                                                             message: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("a\n{{ cookiecutter.title | upper }}\n", 2, "filter"),
+        ("a\nb\n{% if cookiecutter.title == 'x' %}x{% endif %}\n", 3, "branch"),
+        ("{% for c in cookiecutter.project_name %}{{ c }}{% endfor %}\n", 1, "branch"),
+        ("{{ cookiecutter.size + 1 }}\n", 1, "expression"),
+        ("{% set t = cookiecutter.title %}{{ t }}\n", 1, "free-text"),
+        ("{{ cookiecutter.__module.lower() }}\n", 1, "free-text"),
+        ("{{ cookiecutter | tojson }}\n", 1, "whole cookiecutter"),
+        ("{% include 'other.txt' %}\n", 1, "include"),
+    ],
+)
+def test_uncompilable_constructs_fail_with_file_line_and_fix(
+    tmp_path: Path, text: str, line: int, message: str
+) -> None:
     template = make_template(tmp_path, {"bad.txt": text})
-    with pytest.raises(CompileError, match=message) as caught:  # noqa: PT012
+    with pytest.raises(CompileError, match=message) as caught:
         accelerator_files([template], tmp_path)
     assert f"bad.txt:{line}:" in str(caught.value)
     assert caught.value.hint
@@ -148,13 +160,21 @@ def test_each_file_is_stored_once_with_readable_placeholders_and_markers(tmp_pat
     assert nested.count("[[if #fancy]]") == 2, "the inner `if fancy` is inside the outer one: not marked again"
 
 
-@pytest.mark.parametrize("values", [
-    {}, {"fancy": False}, {"mode": "b"}, {"mode": "c", "fancy": False}, {"mode": "c"},
-    {"project_name": "x-y-z", "title": "It's $1 & \\ ü [[if #fancy]]", "size": 7, "mode": "b"},
-])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {},
+        {"fancy": False},
+        {"mode": "b"},
+        {"mode": "c", "fancy": False},
+        {"mode": "c"},
+        {"project_name": "x-y-z", "title": "It's $1 & \\ ü [[if #fancy]]", "size": 7, "mode": "b"},
+    ],
+)
 def test_markers_never_reach_the_output(tmp_path: Path, values: dict[str, object]) -> None:
-    template = make_template(tmp_path, {**FILES, "title.txt": "{{ cookiecutter.title }}\n"} if "title" in values
-                             else FILES)
+    template = make_template(
+        tmp_path, {**FILES, "title.txt": "{{ cookiecutter.title }}\n"} if "title" in values else FILES
+    )
     accelerator = export(template, tmp_path)
     resolved = template.resolve({k: v for k, v in values.items() if k != "title"})
     resolved["title"] = str(values.get("title", resolved["title"]))
@@ -176,7 +196,11 @@ def test_a_file_that_cannot_carry_markers_becomes_variants_and_the_build_says_wh
     accelerator = export(template, tmp_path)
     for fancy in (True, False):
         expected = read_tree(render_to(template, template.resolve({"fancy": fancy}), tmp_path / f"new{fancy}"))
-        actual = read_tree(preview(accelerator, {"projectName": "demo-app", "fancy": fancy}, tmp_path / f"preview{fancy}", validate=False))
+        actual = read_tree(
+            preview(
+                accelerator, {"projectName": "demo-app", "fancy": fancy}, tmp_path / f"preview{fancy}", validate=False
+            )
+        )
         del actual[PROVENANCE_FILE]
         assert actual == expected
 
@@ -197,16 +221,20 @@ def test_a_new_boolean_option_costs_lines_in_proportion_to_the_lines_it_changes(
 
 @pytest.mark.parametrize("mode", ["a", "b", "c"])
 def test_a_printed_choice_is_substituted_and_a_branched_one_is_marked(tmp_path: Path, mode: str) -> None:
-    files = {"printed.txt": "mode {{ cookiecutter.mode }}\n",
-             "both.txt": "mode {{ cookiecutter.mode }}{% if cookiecutter.mode == 'b' %} (b){% endif %}\n"}
+    files = {
+        "printed.txt": "mode {{ cookiecutter.mode }}\n",
+        "both.txt": "mode {{ cookiecutter.mode }}{% if cookiecutter.mode == 'b' %} (b){% endif %}\n",
+    }
     template = make_template(tmp_path, files)
     accelerator = export(template, tmp_path)
     assert (accelerator / "printed.txt").read_text(encoding="utf-8") == "mode [[mode]]\n"
-    assert (accelerator / "both.txt").read_text(encoding="utf-8") == \
-        "mode [[mode]][[if #mode == 'b']] (b)[[end #mode == 'b']]\n"
+    assert (accelerator / "both.txt").read_text(
+        encoding="utf-8"
+    ) == "mode [[mode]][[if #mode == 'b']] (b)[[end #mode == 'b']]\n"
     expected = read_tree(render_to(template, template.resolve({"mode": mode}), tmp_path / "new"))
-    actual = read_tree(preview(accelerator, {"projectName": "demo-app", "mode": mode}, tmp_path / "preview",
-                               validate=False))
+    actual = read_tree(
+        preview(accelerator, {"projectName": "demo-app", "mode": mode}, tmp_path / "preview", validate=False)
+    )
     del actual[PROVENANCE_FILE]
     assert actual == expected
     assert actual["printed.txt"] == f"mode {mode}\n".encode()

@@ -30,8 +30,9 @@ def _load(exported: Path, rel: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("rel", DOCUMENTS, ids=str)
-def test_accelerator_yaml_is_valid_against_schemastore(rel: Path, exported: Path,
-                                                       accelerator_schema: dict[str, Any]) -> None:
+def test_accelerator_yaml_is_valid_against_schemastore(
+    rel: Path, exported: Path, accelerator_schema: dict[str, Any]
+) -> None:
     errors = sorted(Draft7Validator(accelerator_schema).iter_errors(_load(exported, rel)), key=lambda e: e.json_path)
     assert not errors, [f"{e.json_path}: {e.message}" for e in errors[:5]]
 
@@ -59,8 +60,11 @@ def test_accelerator_yaml_follows_tap_conventions(rel: Path, exported: Path) -> 
 def test_committed_accelerators_are_fresh() -> None:
     """`tapml build --check` would pass, and accelerators/ holds no stale file the build no longer writes."""
     expected = generated_files()
-    stale = [str(path) for path, text in expected.items()
-             if not (REPO / path).is_file() or (REPO / path).read_text(encoding="utf-8") != text]
+    stale = [
+        str(path)
+        for path, text in expected.items()
+        if not (REPO / path).is_file() or (REPO / path).read_text(encoding="utf-8") != text
+    ]
     assert not stale, f"run `tapml build`: {stale[:5]}"
     extra = [str(path) for path in stale_files(TEMPLATES, REPO, expected)]
     assert not extra, f"delete files the build no longer writes: {extra[:5]}"
@@ -116,13 +120,23 @@ def test_build_producer_is_registered() -> None:
 def test_accelerator_manifests_command(tmp_path: Path) -> None:
     output = tmp_path / "crs.yaml"
     result = CliRunner().invoke(
-        main, ["accelerator-manifests", "--git-url", "https://github.com/example/tapml.git", "--branch", "release",
-               "-o", str(output)])
+        main,
+        [
+            "accelerator-manifests",
+            "--git-url",
+            "https://github.com/example/tapml.git",
+            "--branch",
+            "release",
+            "-o",
+            str(output),
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     docs = list(yaml.safe_load_all(output.read_text(encoding="utf-8")))
     names = [t.name for t in TEMPLATES]
     assert [(d["kind"], d["metadata"]["name"]) for d in docs] == (
-        [("Fragment", name) for name in names] + [("Accelerator", "tapml")] + [("Accelerator", n) for n in names])
+        [("Fragment", name) for name in names] + [("Accelerator", "tapml")] + [("Accelerator", n) for n in names]
+    )
     for doc in docs:
         assert doc["apiVersion"] == "accelerator.apps.tanzu.vmware.com/v1alpha1"
         assert doc["metadata"]["namespace"] == "accelerator-system"
@@ -132,16 +146,21 @@ def test_accelerator_manifests_command(tmp_path: Path) -> None:
     assert sub_paths == [f"accelerators/{name}" for name in names] * 2
     lines = result.stdout.splitlines()
     cnn = names.index("cnn-trainer")  # templates come in name order
-    assert lines[cnn] == ("tanzu accelerator fragment create cnn-trainer --display-name 'CNN trainer' "
-                          "--git-repository https://github.com/example/tapml.git --git-branch release "
-                          "--git-sub-path accelerators/cnn-trainer")
-    assert lines[len(names) + 1 + cnn] == ("tanzu accelerator create cnn-trainer --git-repository "
-                                           "https://github.com/example/tapml.git --git-branch release "
-                                           "--git-sub-path accelerators/cnn-trainer")
+    assert lines[cnn] == (
+        "tanzu accelerator fragment create cnn-trainer --display-name 'CNN trainer' "
+        "--git-repository https://github.com/example/tapml.git --git-branch release "
+        "--git-sub-path accelerators/cnn-trainer"
+    )
+    assert lines[len(names) + 1 + cnn] == (
+        "tanzu accelerator create cnn-trainer --git-repository "
+        "https://github.com/example/tapml.git --git-branch release "
+        "--git-sub-path accelerators/cnn-trainer"
+    )
     assert [line.split()[2] for line in lines] == ["fragment"] * len(names) + ["create"] * (len(names) + 1)
 
 
 def test_accelerator_manifests_rejects_a_bad_url(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["accelerator-manifests", "--git-url", "not a url",
-                                                       "-o", str(tmp_path / "x.yaml")])
+    result = CliRunner().invoke(
+        main, ["accelerator-manifests", "--git-url", "not a url", "-o", str(tmp_path / "x.yaml")]
+    )
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--git-url" in result.stderr

@@ -40,15 +40,15 @@ def _assert_same(expected: dict[str, bytes], actual: dict[str, bytes]) -> None:
 
 
 @pytest.mark.parametrize(("template", "case"), CASES, ids=IDS)
-def test_template_accelerator_matches_tapml_new(template: Template, case: Case, tmp_path: Path,
-                                                exported: Path) -> None:
+def test_template_accelerator_matches_tapml_new(template: Template, case: Case, tmp_path: Path, exported: Path) -> None:
     expected = _reference(template, case, tmp_path)
     options = accelerator_options(template, case.values)
     _assert_same(expected, _previewed(exported / ACCELERATORS_DIR / template.name, options, tmp_path / "preview"))
 
 
-ROOT_CASES = [(t, c) for t in TEMPLATES for c in valid_cases(t) if c.id in ("defaults", "odd-free-text",
-                                                                              "all-booleans-flipped")]
+ROOT_CASES = [
+    (t, c) for t in TEMPLATES for c in valid_cases(t) if c.id in ("defaults", "odd-free-text", "all-booleans-flipped")
+]
 
 
 @pytest.mark.parametrize(("template", "case"), ROOT_CASES, ids=[f"{t.name}:{c.id}" for t, c in ROOT_CASES])
@@ -68,8 +68,9 @@ def test_cli_preview_matches_cli_new(template: Template, tmp_path: Path, exporte
     made = runner.invoke(main, ["new", template.name, "--no-input", *sets, "-o", str(tmp_path / "new")])
     assert made.exit_code == 0, made.output
     accelerator = exported / ACCELERATORS_DIR / template.name
-    shown = runner.invoke(main, ["preview", str(accelerator), "--options-file", str(options),
-                                 "-o", str(tmp_path / "preview")])
+    shown = runner.invoke(
+        main, ["preview", str(accelerator), "--options-file", str(options), "-o", str(tmp_path / "preview")]
+    )
     assert shown.exit_code == 0, shown.output
     actual = read_tree(tmp_path / "preview")
     del actual[PROVENANCE_FILE]

@@ -18,8 +18,7 @@ TEMPLATE = next(template for template in TEMPLATES if template.name == "cnn-trai
 
 
 def _preview(exported: Path, *args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["preview", str(exported / ACCELERATORS_DIR / TEMPLATE.name),
-                                                       *args])
+    result = CliRunner().invoke(main, ["preview", str(exported / ACCELERATORS_DIR / TEMPLATE.name), *args])
     return result.exit_code, result.stderr
 
 
@@ -29,16 +28,19 @@ def _first_regex_option(exported: Path) -> dict[str, object]:
     return next(o for o in options if o.get("validationRegex") and o.get("dataType", "string") == "string")
 
 
-@pytest.mark.parametrize(("options", "message"), [
-    ("{not json", "not valid JSON"),
-    ("[1, 2]", "expected a JSON object"),
-    ('{"noSuchOption": 1}', "unknown option 'noSuchOption'"),
-    ('{"artifactId": "x"}', "derives it from projectName"),
-    ('{"projectName": 7}', "projectName: expected text"),
-    ('{"projectName": null}', "projectName: expected text"),
-    ('{"epochs": null}', "epochs: expected number, got null"),
-    ('{"augmentation": null}', "augmentation: expected boolean, got null"),
-])
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        ('{"noSuchOption": 1}', "unknown option 'noSuchOption'"),
+        ('{"artifactId": "x"}', "derives it from projectName"),
+        ('{"projectName": 7}', "projectName: expected text"),
+        ('{"projectName": null}', "projectName: expected text"),
+        ('{"epochs": null}', "epochs: expected number, got null"),
+        ('{"augmentation": null}', "augmentation: expected boolean, got null"),
+    ],
+)
 def test_bad_options_give_one_line_and_exit_2(exported: Path, tmp_path: Path, options: str, message: str) -> None:
     code, stderr = _preview(exported, "--options", options, "-o", str(tmp_path / "out"))
     assert code == 2 and message in stderr and stderr.count("\n") == 1, stderr
@@ -47,8 +49,9 @@ def test_bad_options_give_one_line_and_exit_2(exported: Path, tmp_path: Path, op
 
 def test_value_failing_validation_regex_gives_one_line(exported: Path, tmp_path: Path) -> None:
     option = _first_regex_option(exported)
-    code, stderr = _preview(exported, "--options", json.dumps({option["name"]: "\"{bad}\" value"}),
-                            "-o", str(tmp_path / "out"))
+    code, stderr = _preview(
+        exported, "--options", json.dumps({option["name"]: '"{bad}" value'}), "-o", str(tmp_path / "out")
+    )
     assert code == 2 and "does not match" in stderr and stderr.count("\n") == 1, stderr
 
 
@@ -112,13 +115,21 @@ def test_integer_options_render_without_decimals(exported: Path, tmp_path: Path)
     assert f"{name}: {value}\n" in answers
 
 
-@pytest.mark.parametrize(("name", "slug", "package"), [
-    ("My Project", "my-project", "my_project"), ("class", "class", "class_app"), ("mlflow", "mlflow", "mlflow_app"),
-    ("  42 Ünïcode--Name__x ", "n-code-name-x", "n_code_name_x"), ("", "app", "app"), ("tests", "tests", "tests_app"),
-    ("a" * 45 + "-b", "a" * 40, "a" * 40),
-])
-def test_any_name_typed_into_tap_gives_a_valid_project(exported: Path, tmp_path: Path, name: str, slug: str,
-                                                        package: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "slug", "package"),
+    [
+        ("My Project", "my-project", "my_project"),
+        ("class", "class", "class_app"),
+        ("mlflow", "mlflow", "mlflow_app"),
+        ("  42 Ünïcode--Name__x ", "n-code-name-x", "n_code_name_x"),
+        ("", "app", "app"),
+        ("tests", "tests", "tests_app"),
+        ("a" * 45 + "-b", "a" * 40, "a" * 40),
+    ],
+)
+def test_any_name_typed_into_tap_gives_a_valid_project(
+    exported: Path, tmp_path: Path, name: str, slug: str, package: str
+) -> None:
     code, stderr = _preview(exported, "--options", json.dumps({"projectName": name}), "-o", str(tmp_path / "out"))
     assert code == 0, stderr
     workload = yaml.safe_load((tmp_path / "out" / "config" / "workload.yaml").read_text(encoding="utf-8"))
@@ -134,17 +145,39 @@ def test_preview_validates_its_output_like_tapml_new(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["preview", str(accelerator), "--options", "{}", "-o", str(tmp_path / "out")])
     assert result.exit_code == 1 and "README.md: missing" in result.stderr and result.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()
-    result = CliRunner().invoke(main, ["preview", str(accelerator), "--options", "{}", "-o", str(tmp_path / "out"),
-                                       "--no-validate"])
+    result = CliRunner().invoke(
+        main, ["preview", str(accelerator), "--options", "{}", "-o", str(tmp_path / "out"), "--no-validate"]
+    )
     assert result.exit_code == 0, result.stderr
 
 
 def test_a_broken_cross_field_rule_stops_generation_in_every_channel(exported: Path, tmp_path: Path) -> None:
     function = next(t for t in TEMPLATES if t.rules)
-    result = CliRunner().invoke(main, ["preview", str(exported / ACCELERATORS_DIR / function.name), "--options",
-                                       json.dumps({"minScale": 5, "maxScale": 2}), "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "preview",
+            str(exported / ACCELERATORS_DIR / function.name),
+            "--options",
+            json.dumps({"minScale": 5, "maxScale": 2}),
+            "-o",
+            str(tmp_path / "out"),
+        ],
+    )
     assert result.exit_code == 2 and "min_scale <= max_scale" in result.stderr and result.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()
-    result = CliRunner().invoke(main, ["new", function.name, "--no-input", "--set", "min_scale=5", "--set",
-                                       "max_scale=2", "-o", str(tmp_path / "new")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "new",
+            function.name,
+            "--no-input",
+            "--set",
+            "min_scale=5",
+            "--set",
+            "max_scale=2",
+            "-o",
+            str(tmp_path / "new"),
+        ],
+    )
     assert result.exit_code == 2 and "min_scale (5) must not exceed max_scale (2)" in result.stderr

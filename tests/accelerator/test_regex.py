@@ -19,9 +19,41 @@ from .conftest import TEMPLATES, run_node
 from .java_subset import engine_problems, problems
 
 REJECT_PROBES = (
-    "", " ", "a b", "UPPER", "-lead", "trail-", "x" * 300, 'quo"te', "{{x}}", "back\\slash", "tab\there", "ünï",
-    "٣", "0", "-1", "007", "1.5", "1e3", "99999999", "a/b", "http://x.y/z", "https://x.y", "https://h:99/p",
-    "a_b", "a.b", "_a", "a" * 63, "a" * 64, "$1", "*", "?", "#", "é" * 3, "\u00a0", "a\u2028b",
+    "",
+    " ",
+    "a b",
+    "UPPER",
+    "-lead",
+    "trail-",
+    "x" * 300,
+    'quo"te',
+    "{{x}}",
+    "back\\slash",
+    "tab\there",
+    "ünï",
+    "٣",
+    "0",
+    "-1",
+    "007",
+    "1.5",
+    "1e3",
+    "99999999",
+    "a/b",
+    "http://x.y/z",
+    "https://x.y",
+    "https://h:99/p",
+    "a_b",
+    "a.b",
+    "_a",
+    "a" * 63,
+    "a" * 64,
+    "$1",
+    "*",
+    "?",
+    "#",
+    "é" * 3,
+    "\u00a0",
+    "a\u2028b",
 )
 NODE_SCRIPT = r"""
 let input = '';
@@ -72,20 +104,39 @@ def test_validation_regexes_are_anchored_and_in_the_java_subset(exported: Path) 
         assert problems(regex) == [], f"{option['name']}: {problems(regex)}"
 
 
-@pytest.mark.parametrize(("pattern", "reason"), [
-    ("^(?<=a)b$", "lookbehind"), ("^(?<n>a)$", "named"), ("^a++$", "possessive"), ("^(?>a)$", "atomic"),
-    ("^\\p{L}$", "escape"), ("(?i)^a$", "inline"), ("^[a&&b]$", "intersection"), ("^[[a]]$", "nested"),
-    ("\\Aa\\Z", "anchor"), ("^a{x$", "quantifier"), ("^\\d+$", "escape"), ("^(a)?(?(1)b|c)$", "conditional"),
-    ("^\\x{41}$", "escape"), ("^\\x4$", "escape"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("^(?<=a)b$", "lookbehind"),
+        ("^(?<n>a)$", "named"),
+        ("^a++$", "possessive"),
+        ("^(?>a)$", "atomic"),
+        ("^\\p{L}$", "escape"),
+        ("(?i)^a$", "inline"),
+        ("^[a&&b]$", "intersection"),
+        ("^[[a]]$", "nested"),
+        ("\\Aa\\Z", "anchor"),
+        ("^a{x$", "quantifier"),
+        ("^\\d+$", "escape"),
+        ("^(a)?(?(1)b|c)$", "conditional"),
+        ("^\\x{41}$", "escape"),
+        ("^\\x4$", "escape"),
+    ],
+)
 def test_java_subset_checker_rejects(pattern: str, reason: str) -> None:
     assert any(reason in problem for problem in problems(pattern)), problems(pattern)
 
 
-@pytest.mark.parametrize("pattern", [
-    "^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$", '^[^"\\\\{}]{1,200}$', "^(?:a|b)*?c(?=d)(?!e)\\.$", "^(a)\\1$",
-    "^[^\\x00-\\x1f]+$",
-])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$",
+        '^[^"\\\\{}]{1,200}$',
+        "^(?:a|b)*?c(?=d)(?!e)\\.$",
+        "^(a)\\1$",
+        "^[^\\x00-\\x1f]+$",
+    ],
+)
 def test_java_subset_checker_accepts(pattern: str) -> None:
     assert problems(pattern) == []
 
@@ -109,8 +160,9 @@ def _engine_regexes(node: Any) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("rel", [Path(ACCELERATOR_FILE)] + [Path(ACCELERATORS_DIR) / t.name / ACCELERATOR_FILE
-                                                             for t in TEMPLATES], ids=str)
+@pytest.mark.parametrize(
+    "rel", [Path(ACCELERATOR_FILE)] + [Path(ACCELERATORS_DIR) / t.name / ACCELERATOR_FILE for t in TEMPLATES], ids=str
+)
 def test_every_regex_the_engine_runs_is_safe_on_java(rel: Path, exported: Path) -> None:
     document = yaml.safe_load((exported / rel).read_text(encoding="utf-8"))
     regexes = _engine_regexes(document.get("engine"))
@@ -120,14 +172,21 @@ def test_every_regex_the_engine_runs_is_safe_on_java(rel: Path, exported: Path) 
     assert not {p: why for p, why in unsafe.items() if why}
 
 
-@pytest.mark.parametrize(("pattern", "reason"), [
-    ("(?s)a(.|\n)*?b", "recurses"), ("(a+)+b", "backtrack"), ("(x)\\1", "backreference"), ("(?i)x", "inline"),
-])
+@pytest.mark.parametrize(
+    ("pattern", "reason"),
+    [
+        ("(?s)a(.|\n)*?b", "recurses"),
+        ("(a+)+b", "backtrack"),
+        ("(x)\\1", "backreference"),
+        ("(?i)x", "inline"),
+    ],
+)
 def test_engine_regex_checker_rejects(pattern: str, reason: str) -> None:
     assert any(reason in problem for problem in engine_problems(pattern)), engine_problems(pattern)
 
 
-@pytest.mark.parametrize("pattern", ["(?s)\\[\\[if #a\\]\\].*?\\[\\[end #a\\]\\]", "(.*)\\[\\[x\\]\\](.*)",
-                                     "^(.{40}).+$", "[^a-z0-9]+"])
+@pytest.mark.parametrize(
+    "pattern", ["(?s)\\[\\[if #a\\]\\].*?\\[\\[end #a\\]\\]", "(.*)\\[\\[x\\]\\](.*)", "^(.{40}).+$", "[^a-z0-9]+"]
+)
 def test_engine_regex_checker_accepts(pattern: str) -> None:
     assert engine_problems(pattern) == []
