@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,13 @@ def run(
         text=True,
         timeout=300,
         check=False,
+        preexec_fn=default_sigint,
     )
+
+
+def default_sigint() -> None:
+    """Ctrl-C as a terminal delivers it: a suite started in the background (`cmd &`) inherits SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def assert_user_error(done: subprocess.CompletedProcess[str], code: int, *fragments: str) -> None:
