@@ -45,7 +45,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from function_latency import Sample, free_port, run_clients
+from function_latency import Sample, free_port, run_clients  # the same client loop
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL = "digits-cnn"

@@ -36,21 +36,15 @@ def run(*args: str | Path, cwd: Path = REPO, env: dict[str, str] | None = None) 
     subprocess.run([str(a) for a in args], cwd=cwd, env={**os.environ, **(env or {})}, check=True)
 
 
+def tapml_new(template: str, target: Path, **values: str) -> None:
+    """`tapml new` without prompts, replacing an earlier demo's output; each value is one `--set key=value`."""
+    sets = [arg for key, value in values.items() for arg in ("--set", f"{key}={value}")]
+    run(BIN / "tapml", "new", template, "-o", target, "--no-input", "--force", *sets)
+
+
 def generate() -> None:
     banner("1. Generate a cnn-trainer project (tapml new)")
-    run(
-        BIN / "tapml",
-        "new",
-        "cnn-trainer",
-        "-o",
-        TRAINER,
-        "--no-input",
-        "--force",
-        "--set",
-        "project_name=digits-cnn",
-        "--set",
-        "epochs=8",
-    )
+    tapml_new("cnn-trainer", TRAINER, project_name="digits-cnn", epochs="8")
     run(BIN / "tapml", "validate", TRAINER)
 
 
@@ -103,20 +97,8 @@ def serve_and_classify(tracking: str) -> None:
     import httpx
 
     banner("3. Generate an image-function project that serves models:/digits-cnn@champion (TensorFlow runtime)")
-    run(
-        BIN / "tapml",
-        "new",
-        "image-function",
-        "-o",
-        FUNCTION,
-        "--no-input",
-        "--force",
-        "--set",
-        "project_name=digits-function",
-        "--set",
-        "registered_model=digits-cnn",
-        "--set",
-        "runtime=tensorflow",
+    tapml_new(
+        "image-function", FUNCTION, project_name="digits-function", registered_model="digits-cnn", runtime="tensorflow"
     )
     port = free_port()
     banner(f"4. Start it on 127.0.0.1:{port} and classify a few digit images")
@@ -180,20 +162,8 @@ def serve_with_onnx_runtime(tracking: str) -> None:
 
     banner("5. The same champion with image-function's ONNX runtime: cold start and memory beside the answers")
     project = OUT / "digits-function-onnx"
-    run(
-        BIN / "tapml",
-        "new",
-        "image-function",
-        "-o",
-        project,
-        "--no-input",
-        "--force",
-        "--set",
-        "project_name=digits-function-onnx",
-        "--set",
-        "registered_model=digits-cnn",
-        "--set",
-        "runtime=onnx",
+    tapml_new(
+        "image-function", project, project_name="digits-function-onnx", registered_model="digits-cnn", runtime="onnx"
     )
 
     def memory(pid: int) -> str:
@@ -225,17 +195,7 @@ def retrain_with_the_argo_pipeline() -> None:
     project = OUT / "digits-pipeline"
     new_digits = OUT / "new-digits"
     banner("7. Generate an argo-pipeline project (the same steps as an Argo Workflows DAG, argo/*.yaml)")
-    run(
-        BIN / "tapml",
-        "new",
-        "argo-pipeline",
-        "-o",
-        project,
-        "--no-input",
-        "--force",
-        "--set",
-        "project_name=digits-pipeline",
-    )
+    tapml_new("argo-pipeline", project, project_name="digits-pipeline")
     (project / "mlruns.db").unlink(missing_ok=True)  # a fresh registry: the first run makes the champion
     new_digits.mkdir(exist_ok=True)
     for number, (truth, png) in enumerate(digit_pngs(8)):
@@ -279,17 +239,7 @@ def run_notebooks(tracking: str) -> None:
 
     notebooks = OUT / "digits-notebooks"
     banner("6. Generate a jupyter-utilities project and run its notebooks against the same MLflow store")
-    run(
-        BIN / "tapml",
-        "new",
-        "jupyter-utilities",
-        "-o",
-        notebooks,
-        "--no-input",
-        "--force",
-        "--set",
-        "project_name=digits-notebooks",
-    )
+    tapml_new("jupyter-utilities", notebooks, project_name="digits-notebooks")
     executed = notebooks / "executed"
     executed.mkdir(exist_ok=True)
     env = {
