@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-MLFLOW_START_TIMEOUT_SECONDS = 120
+MLFLOW_START_TIMEOUT_SECONDS = 90
 
 
 class ServerDidNotStart(RuntimeError):
